@@ -12,6 +12,7 @@
 // [SECTION] Driver
 #include <algorithm>
 #include <cstring>
+#include <cstdlib>
 #include <vector>
 
 #include "core/kernels/simd/gemm.h"
@@ -25,22 +26,27 @@ namespace cairn::simd {
 
 #define CAIRN_UNROLL _Pragma("GCC unroll 32")
 
-// R rows of an MR-strided packed A panel times NV vectors of B. Everything is unrolled so the R*NV
-// accumulators live in registers; the broadcast of A folds into the FMA's memory operand on x86.
-template <int MR, int R, int NV>
-HWY_INLINE void gemm_tile(int64_t kc, const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, int64_t ldb,
-                          float* HWY_RESTRICT c, int64_t ldc, const float* HWY_RESTRICT bias, uint32_t flags) {
+// R rows of C times NV vectors of B. A is read either in place (PACKED = false: row r at a + r*lda, one float
+// per step, as XNNPACK's gemm kernels do) or from a packed panel (PACKED = true: MR floats per step, XNNPACK's
+// ppmm). Everything is unrolled so the R*NV accumulators live in registers; on x86 the broadcast of A folds
+// into the FMA's memory operand.
+template <int MR, int R, int NV, bool PACKED>
+HWY_INLINE void gemm_tile(int64_t kc, const float* HWY_RESTRICT a, int64_t lda, const float* HWY_RESTRICT b,
+                          int64_t ldb, float* HWY_RESTRICT c, int64_t ldc, const float* HWY_RESTRICT bias,
+                          uint32_t flags) {
     vf acc[R][NV];
     CAIRN_UNROLL for (int r = 0; r < R; ++r)
         CAIRN_UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = vzero();
+    const float* ar[R];
+    CAIRN_UNROLL for (int r = 0; r < R; ++r) ar[r] = PACKED ? a + r : a + r * lda;
     for (int64_t p = 0; p < kc; ++p) {
         vf bv[NV];
         CAIRN_UNROLL for (int v = 0; v < NV; ++v) bv[v] = vload(b + v * kVL);
         CAIRN_UNROLL for (int r = 0; r < R; ++r) {
-            const vf av = vset1(a[r]);
+            const vf av = vset1(PACKED ? ar[0][r] : ar[r][p]);
             CAIRN_UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = vfma(av, bv[v], acc[r][v]);
         }
-        a += MR;
+        if (PACKED) ar[0] += MR;
         b += ldb;
     }
     // Epilogue: old C first (accumulate or an earlier K block), then bias and ReLU on the final sum.
@@ -55,22 +61,22 @@ HWY_INLINE void gemm_tile(int64_t kc, const float* HWY_RESTRICT a, const float* 
         }
 }
 
-template <int MR, int R, int NV>
-HWY_NOINLINE void gemm_rows(int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
-                            const float* bias, uint32_t flags) {
-    gemm_tile<MR, R, NV>(kc, a, b, ldb, c, ldc, bias, flags);
+template <int MR, int R, int NV, bool PACKED>
+HWY_NOINLINE void gemm_rows(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+                            int64_t ldc, const float* bias, uint32_t flags) {
+    gemm_tile<MR, R, NV, PACKED>(kc, a, lda, b, ldb, c, ldc, bias, flags);
 }
 
-// Named microkernels: f32_gemm_<R>x<NR>__<isa>, R rows of C from A panels packed MR wide (MR = R for the full
-// tile). Plain C names so profilers and the wasm disassembly show them.
-#define CAIRN_UKERNEL_NAME_(MR, NR, ISA) f32_gemm_##MR##x##NR##__##ISA
-#define CAIRN_UKERNEL_NAME(MR, NR, ISA) CAIRN_UKERNEL_NAME_(MR, NR, ISA)
-#define CAIRN_DEFINE_UKERNEL(MR, NR, APANEL)                                                                         \
-    extern "C" HWY_NOINLINE void CAIRN_UKERNEL_NAME(MR, NR, CAIRN_ISA)(                                         \
-        int64_t kc, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc, const float* bias,     \
-        uint32_t flags) {                                                                                      \
-        static_assert((NR) % kVL == 0, "NR must be whole vectors");                                          \
-        gemm_tile<APANEL, MR, (NR) / kVL>(kc, a, b, ldb, c, ldc, bias, flags);                                     \
+// Named microkernels, XNNPACK style: f32_gemm_<MR>x<NR>__<isa> (A in place) and f32_ppmm_<MR>x<NR>__<isa>
+// (A packed). Plain C names so profilers and the wasm disassembly (--profiling-funcs) show them.
+#define CAIRN_UKERNEL_NAME_(OP, MR, NR, ISA) f32_##OP##_##MR##x##NR##__##ISA
+#define CAIRN_UKERNEL_NAME(OP, MR, NR, ISA) CAIRN_UKERNEL_NAME_(OP, MR, NR, ISA)
+#define CAIRN_DEFINE_UKERNEL(OP, MR, NR, PACKED)                                                               \
+    extern "C" HWY_NOINLINE void CAIRN_UKERNEL_NAME(OP, MR, NR, CAIRN_ISA)(                                   \
+        int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,           \
+        const float* bias, uint32_t flags) {                                                                   \
+        static_assert((NR) % kVL == 0, "NR must be whole vectors");                                            \
+        gemm_tile<MR, MR, (NR) / kVL, PACKED>(kc, a, lda, b, ldb, c, ldc, bias, flags);                        \
     }
 
 //-----------------------------------------------------------------------------
@@ -80,6 +86,7 @@ HWY_NOINLINE void gemm_rows(int64_t kc, const float* a, const float* b, int64_t 
 // Tiles per ISA. The accumulators plus the B vectors and one broadcast must fit the register file:
 // AVX-512 has 32 vector registers (8x32: 16 accumulators), AVX2 and wasm-on-x86 16 (6x16: 12; 4x8: 8).
 // Without FMA (wasm) each step needs a mul and an add, so the 4x8 tile keeps V8's register allocator spill-free.
+#ifndef CAIRN_GEMM_MR
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
 #define CAIRN_GEMM_MR 8
 #define CAIRN_GEMM_NR 32
@@ -96,19 +103,22 @@ HWY_NOINLINE void gemm_rows(int64_t kc, const float* a, const float* b, int64_t 
 #define CAIRN_GEMM_MR 4
 #define CAIRN_GEMM_NR 8
 #endif
+#endif
 
-CAIRN_DEFINE_UKERNEL(CAIRN_GEMM_MR, CAIRN_GEMM_NR, CAIRN_GEMM_MR)
-CAIRN_DEFINE_UKERNEL(1, CAIRN_GEMM_NR, CAIRN_GEMM_MR)
+CAIRN_DEFINE_UKERNEL(gemm, CAIRN_GEMM_MR, CAIRN_GEMM_NR, false)
+CAIRN_DEFINE_UKERNEL(gemm, 1, CAIRN_GEMM_NR, false)
+CAIRN_DEFINE_UKERNEL(ppmm, CAIRN_GEMM_MR, CAIRN_GEMM_NR, true)
 
 namespace {
 
 constexpr int kMR = CAIRN_GEMM_MR, kNR = CAIRN_GEMM_NR, kNV = kNR / kVL;
 
 template <int R>
-void fill_rows(GemmUkernel* out) {
+void fill_rows(GemmConfig& cfg) {
     if constexpr (R > 0) {
-        out[R] = gemm_rows<kMR, R, kNV>;
-        fill_rows<R - 1>(out);
+        cfg.gemm[R] = gemm_rows<kMR, R, kNV, false>;
+        cfg.ppmm[R] = gemm_rows<kMR, R, kNV, true>;
+        fill_rows<R - 1>(cfg);
     }
 }
 
@@ -116,13 +126,18 @@ GemmConfig make_config() {
     GemmConfig cfg{};
     cfg.mr = kMR;
     cfg.nr = kNR;
-    cfg.ukernel = CAIRN_UKERNEL_NAME(CAIRN_GEMM_MR, CAIRN_GEMM_NR, CAIRN_ISA);
-    fill_rows<kMR - 1>(cfg.ukernel_rows);
-    cfg.ukernel_rows[1] = CAIRN_UKERNEL_NAME(1, CAIRN_GEMM_NR, CAIRN_ISA);
+    fill_rows<kMR>(cfg);
+    cfg.gemm[kMR] = CAIRN_UKERNEL_NAME(gemm, CAIRN_GEMM_MR, CAIRN_GEMM_NR, CAIRN_ISA);
+    cfg.gemm[1] = CAIRN_UKERNEL_NAME(gemm, 1, CAIRN_GEMM_NR, CAIRN_ISA);
+    cfg.ppmm[kMR] = CAIRN_UKERNEL_NAME(ppmm, CAIRN_GEMM_MR, CAIRN_GEMM_NR, CAIRN_ISA);
     // KC: a kc x NR panel of B stays in L1 while the MR panels of A stream past it from L2 (mc x kc).
-    cfg.kc = 256;
+    cfg.kc = 1024;
     cfg.mc = 128 / kMR * kMR;  // whole MR panels
     cfg.nc = 1024;
+    cfg.pack_b_min_m = getenv("TUNE_PACK") ? atoi(getenv("TUNE_PACK")) : 2 * kMR;
+    if (const char* e = std::getenv("TUNE_KC")) cfg.kc = atoi(e);
+    if (const char* e = std::getenv("TUNE_MC")) cfg.mc = atoi(e) / kMR * kMR;
+    if (const char* e = std::getenv("TUNE_NC")) cfg.nc = atoi(e);
     cfg.name = "f32_gemm_" CAIRN_STR(CAIRN_GEMM_MR) "x" CAIRN_STR(CAIRN_GEMM_NR) "__" CAIRN_ISA_NAME;
     return cfg;
 }
@@ -214,6 +229,11 @@ void gemm(const GemmArgs& g) {
     const int64_t mc_max = std::min<int64_t>(cfg.mc, (m + MR - 1) / MR * MR);
     if ((int64_t)apack.size() < mc_max * kstep) apack.resize(mc_max * kstep);
     if ((int64_t)bpack.size() < nc_max * kstep) bpack.resize(nc_max * kstep);
+    // Bᵀ must be packed. B in place costs nothing to prepare, but a panel's rows sit ldb apart (often a multiple
+    // of 256 floats, so they map to a handful of L1 sets and evict each other) and a narrow NR uses part of each
+    // cache line; packed, a panel is one contiguous stream that stays in L1 while every row tile of A passes.
+    // A last panel narrower than NR is always packed.
+    const bool pack_b = g.trans_b || m > cfg.pack_b_min_m;
     alignas(64) float tile[16 * 64];  // a partial-width tile of C, computed at full width
 
     for (int64_t jc = 0; jc < n; jc += cfg.nc) {
@@ -223,31 +243,30 @@ void gemm(const GemmArgs& g) {
             const bool last = kb == kblocks - 1;
             const uint32_t flags = ((pc > 0 || g.accumulate) ? kGemmLoadC : 0u) | ((last && g.relu) ? kGemmRelu : 0u);
             const float* bias_blk = last && bias ? bias + jc : nullptr;
-            // Transposed B is packed whole; otherwise only a last panel narrower than NR.
             for (int64_t jr = 0; jr < ncur; jr += NR) {
                 const int64_t cols = std::min<int64_t>(NR, ncur - jr);
-                if (g.trans_b || cols < NR) pack_b_panel(g, pc, kc, jc + jr, cols, NR, bpack.data() + jr * kc);
+                if (pack_b || cols < NR) pack_b_panel(g, pc, kc, jc + jr, cols, NR, bpack.data() + jr * kc);
             }
             for (int64_t ic = 0; ic < m; ic += cfg.mc) {
                 const int64_t mcur = std::min<int64_t>(cfg.mc, m - ic);
-                pack_a(g, ic, mcur, pc, kc, MR, apack.data());
+                if (g.trans_a) pack_a(g, ic, mcur, pc, kc, MR, apack.data());
                 for (int64_t jr = 0; jr < ncur; jr += NR) {
                     const int64_t cols = std::min<int64_t>(NR, ncur - jr);
-                    const bool packed = g.trans_b || cols < NR;
+                    const bool packed = pack_b || cols < NR;
                     const float* bp = packed ? bpack.data() + jr * kc : g.b + pc * g.ldb + jc + jr;
                     const int64_t bld = packed ? NR : g.ldb;
                     const float* bi = bias_blk ? bias_blk + jr : nullptr;
                     for (int64_t ir = 0; ir < mcur; ir += MR) {
                         const int rows = (int)std::min<int64_t>(MR, mcur - ir);
-                        const GemmUkernel uk = rows == MR ? cfg.ukernel : cfg.ukernel_rows[rows];
-                        const float* ap = apack.data() + ir * kc;
+                        const GemmUkernel uk = g.trans_a ? cfg.ppmm[rows] : cfg.gemm[rows];
+                        const float* ap = g.trans_a ? apack.data() + ir * kc : g.a + (ic + ir) * g.lda + pc;
                         float* cp = g.c + (ic + ir) * g.ldc + jc + jr;
                         if (cols == NR) {
-                            uk(kc, ap, bp, bld, cp, g.ldc, bi, flags);
+                            uk(kc, ap, g.lda, bp, bld, cp, g.ldc, bi, flags);
                         } else {
                             if (flags & kGemmLoadC)
                                 for (int r = 0; r < rows; ++r) std::memcpy(tile + r * NR, cp + r * g.ldc, sizeof(float) * cols);
-                            uk(kc, ap, bp, bld, tile, NR, bi, flags);
+                            uk(kc, ap, g.lda, bp, bld, tile, NR, bi, flags);
                             for (int r = 0; r < rows; ++r) std::memcpy(cp + r * g.ldc, tile + r * NR, sizeof(float) * cols);
                         }
                     }
