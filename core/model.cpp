@@ -163,9 +163,10 @@ Tensor Model::forward(const Tensor& x, bool training) {
     return h;
 }
 
-void Model::backward(const Tensor& dout) {
+Tensor Model::backward(const Tensor& dout) {
     Tensor g = dout;
     for (size_t i = layers_.size(); i-- > 0;) g = layers_[i]->backward(g);
+    return g;
 }
 
 Tensor Model::predict_proba(const Tensor& x, int64_t batch) {
