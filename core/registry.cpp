@@ -182,9 +182,18 @@ std::vector<NamedTensor> decode_blob(const Bytes& bytes, const BlobRole& b, cons
     return ts;
 }
 
+// Store errors (e.g. the file store's own checksum) are re-thrown naming the model, version and blob too.
+std::optional<Bytes> get_for(const Store& s, const std::string& key, const std::string& what) {
+    try {
+        return s.get(key);
+    } catch (const Error& e) {
+        fail(e.code(), what + ": " + e.what());
+    }
+}
+
 Bytes verified_blob(const Store& s, const BlobRole& b, const std::string& what) {
-    std::optional<Bytes> v = s.get(key_blob(b.sha));
     std::string bw = what + ": blob " + b.sha + " (" + b.role + ")";
+    std::optional<Bytes> v = get_for(s, key_blob(b.sha), bw);
     if (!v) fail("integrity", bw + " is missing from the " + s.describe());
     if (v->size() != b.size)
         fail("integrity", bw + " is " + std::to_string(v->size()) + " bytes, the manifest says " + std::to_string(b.size));
@@ -194,7 +203,7 @@ Bytes verified_blob(const Store& s, const BlobRole& b, const std::string& what) 
 
 Json read_manifest(const Store& s, const Ref& r, std::optional<Bytes>* raw_out = nullptr) {
     std::string what = version_str(r.model, r.version);
-    std::optional<Bytes> raw = s.get(key_version(r.model, r.version));
+    std::optional<Bytes> raw = get_for(s, key_version(r.model, r.version), what);
     if (!raw) fail("not_found", what + " does not exist");
     Json m;
     try {
@@ -545,7 +554,10 @@ Plan plan_gc(const Store& s) {
     uint64_t bytes = 0, n = 0;
     for (const std::string& k : s.list("blob/")) {
         if (used.count(k.substr(5))) continue;
-        if (auto v = s.get(k)) bytes += v->size();
+        try {
+            if (auto v = s.get(k)) bytes += v->size();
+        } catch (const Error&) {  // damaged and unreferenced: deleting it is the cure
+        }
         p.batch.writes.push_back({k, std::nullopt});
         ++n;
     }
@@ -663,9 +675,13 @@ Json verify_registry(const Store& s) {
         ++n_blobs;
         if (used.count(k.substr(5))) continue;  // referenced ones were verified with their version
         ++unreferenced;
-        std::optional<Bytes> v = s.get(k);
-        if (v && sha256_hex(v->data(), v->size()) != k.substr(5))
-            problem(Error("integrity", "unreferenced " + k + " does not match its SHA-256"));
+        try {
+            std::optional<Bytes> v = s.get(k);
+            if (v && sha256_hex(v->data(), v->size()) != k.substr(5))
+                problem(Error("integrity", "unreferenced " + k + " does not match its SHA-256"));
+        } catch (const Error& e) {
+            problem(e);
+        }
     }
     return {{"ok", problems.empty()}, {"models", n_models}, {"versions", n_versions}, {"blobs", n_blobs},
             {"unreferenced_blobs", unreferenced}, {"problems", problems}};
