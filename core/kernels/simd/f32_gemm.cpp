@@ -95,7 +95,7 @@ HWY_NOINLINE void gemm_rows(int64_t kc, const float* a, int64_t lda, const float
 #define CAIRN_GEMM_MR 6
 #define CAIRN_GEMM_NR 16
 #elif HWY_TARGET == HWY_WASM
-#define CAIRN_GEMM_MR 5
+#define CAIRN_GEMM_MR 4
 #define CAIRN_GEMM_NR 8
 #elif HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
 #define CAIRN_GEMM_MR 4
