@@ -1,9 +1,12 @@
-// f32 GEMM for the simd backend: register-blocked microkernels over packed panels, GotoBLAS loop order.
+// f32 GEMM for the simd backend: register-blocked MR x NR microkernels, cache blocking over K, M and N.
 //
-// All three forms (A·B, A·Bᵀ, Aᵀ·B) and any leading dimensions reduce to one microkernel: A is always packed
-// into MR-row panels (cheap: m*k copies for 2*m*n*k flops, and it turns Aᵀ into the same layout); B rows are
-// read in place when B is not transposed (row p of a panel is NR contiguous floats at stride ldb, so no copy is
-// needed) and packed into NR-column panels when it is, or when the last panel is narrower than NR.
+// All three forms (A·B, A·Bᵀ, Aᵀ·B), any leading dimensions, bias, ReLU and accumulation reduce to one
+// microkernel template in two flavours: gemm reads the MR rows of A in place (row-major A, as XNNPACK's gemm
+// kernels do), ppmm reads A packed into MR-row panels (Aᵀ, whose MR values of one step are only contiguous
+// after packing). B rows are read in place when B is not transposed (row p of a panel is NR contiguous floats
+// at stride ldb) and packed into contiguous NR-column panels when it is transposed, when the ISA's config
+// says packing repays the copy, or for a last panel narrower than NR. Tiles narrower than NR are computed at
+// full width into a local tile and copied out, so C's padding columns are never touched.
 //
 // Index of this file
 // [SECTION] Microkernels
