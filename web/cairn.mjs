@@ -4,6 +4,10 @@
 //   [SECTION] Errors       CairnError {code, message}: the stable codes of cairn::Error
 //   [SECTION] Core         loading the wasm module (threaded build when the page is cross-origin isolated)
 //   [SECTION] Cairn        open/close, the store mirror, serialized operations with commit + re-plan on conflict
+//   [SECTION] Datasets     CSV text / File / Blob / URL, typed arrays, bundled
+//   [SECTION] Models       predict, dispose (wasm memory is freed explicitly, with a finalizer as a safety net)
+//   [SECTION] Training     in a Web Worker (browsers) or in time slices on this thread; progress, pause, cancel
+//   [SECTION] Registry     register, list, get, alias/promote/rollback, history, diff, archive/delete, export/import
 //
 // How the store works: the C++ registry plans every change synchronously against a mirror of the stored records
 // (web/bindings.cpp, MirrorStore) and leaves the resulting batch queued; this file commits that batch with ONE
@@ -38,7 +42,11 @@ async function loadCore({ threads = 'auto' } = {}) {
 
 // Calls a binding and turns the error it left behind into a thrown CairnError.
 function call(M, fn, ...args) {
-    const r = fn.apply(M, args);
+    return invoke(M, M, fn, ...args);
+}
+// Same for a method of a bound object (Dataset, Model, Training handles).
+function invoke(M, self, fn, ...args) {
+    const r = fn.apply(self, args);
     const e = M.takeError();
     if (e) {
         r?.delete?.();
@@ -199,6 +207,9 @@ export class Cairn extends EventTarget {
     call(fn, ...args) {
         return call(this.#M, fn, ...args);
     }
+    invoke(self, method, ...args) {
+        return invoke(this.#M, self, self[method], ...args);
+    }
 
     // Raw key-value access to the store, through the same mirror and commit path the registry uses.
     get kv() {
@@ -225,6 +236,343 @@ export class Cairn extends EventTarget {
         await this.#queue;
         this.#store?.close();
     }
+
+    //--------------------------------------------------------------------------
+    // [SECTION] Datasets
+    //--------------------------------------------------------------------------
+    get datasets() {
+        const M = this.#M;
+        const wrap = (h) => new Dataset(this, h);
+        return {
+            // source: CSV text, a File/Blob, a URL (string starting with http(s):, /, ./ or a URL object).
+            // options: {name, label: column, task: 'classification'|'regression', delimiter}
+            fromCSV: async (source, options = {}) => {
+                let text = source, name = options.name;
+                if (source instanceof URL || (typeof source === 'string' && /^(https?:|\.{0,2}\/|blob:|data:)/.test(source) && !source.includes('\n'))) {
+                    const url = String(source);
+                    const res = await fetch(url).catch((e) => { throw new CairnError('io_error', `dataset: cannot fetch ${url}: ${e.message}`); });
+                    if (!res.ok) throw new CairnError('io_error', `dataset: cannot fetch ${url}: HTTP ${res.status}`);
+                    text = await res.text();
+                    name ??= url.split('/').pop().replace(/\.csv$/i, '');
+                } else if (typeof Blob !== 'undefined' && source instanceof Blob) {
+                    text = await source.text();
+                    name ??= (source.name ?? 'data.csv').replace(/\.csv$/i, '');
+                } else if (typeof source !== 'string') {
+                    throw new CairnError('invalid_argument', 'dataset: fromCSV expects CSV text, a File/Blob or a URL');
+                }
+                const { name: _n, ...opts } = options;
+                const h = call(M, M.datasetFromCSV, text, name ?? 'data.csv', JSON.stringify(opts));
+                return wrap(h);
+            },
+            fromURL: (url, options) => this.datasets.fromCSV(url instanceof URL ? url : new URL(url, globalThis.location?.href), options),
+            // {features: Float32Array (n*d or n*h*w*c), shape: [n, d] | [n, h, w, c], labels: Int32Array|number[],
+            //  classNames, featureNames, labelName, name}
+            fromArrays: ({ features, shape, labels, classNames, featureNames, labelName, name }) => {
+                if (!shape) throw new CairnError('invalid_argument', 'dataset: fromArrays needs shape ([samples, features])');
+                const f = features instanceof Float32Array ? features : Float32Array.from(features);
+                const l = labels instanceof Int32Array ? labels : Int32Array.from(labels);
+                const meta = { name, shape, class_names: classNames, feature_names: featureNames, label_name: labelName };
+                return wrap(call(M, M.datasetFromArrays, f, l, JSON.stringify(meta)));
+            },
+            bundled: (name) => wrap(call(M, M.datasetBundled, name)),
+            bundledNames: () => M.datasetBundledNames(),
+        };
+    }
+
+    //--------------------------------------------------------------------------
+    // [SECTION] Models
+    //--------------------------------------------------------------------------
+    // A model handed over as bytes (Model.serialize(), or a worker's result).
+    modelFromBytes(bytes) {
+        return new Model(this, call(this.#M, this.#M.modelDeserialize, bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)));
+    }
+
+    //--------------------------------------------------------------------------
+    // [SECTION] Training
+    //--------------------------------------------------------------------------
+    // options: {model: 'mlp'|'linear'|'cnn'|architecture, epochs, batchSize, seed, optimizer: {type, lr, ...},
+    //           validation, test (fractions held out), standardize (default true), earlyStopping: {patience, monitor},
+    //           onProgress(p), onEpoch(e), signal: AbortSignal, worker: true|false|'auto', sliceMs: time per slice}
+    // Returns a TrainingRun: a promise of the trained Model with pause(), resume(), cancel() and .progress.
+    train(dataset, options = {}) {
+        if (!(dataset instanceof Dataset)) throw new CairnError('invalid_argument', 'train: the first argument must be a dataset from cairn.datasets');
+        const spec = trainingSpec(options);
+        const useWorker = options.worker ?? 'auto';
+        const canWorker = typeof Worker === 'function' && !isNode;
+        const run = new TrainingRun(options);
+        if ((useWorker === true || useWorker === 'auto') && canWorker) run._start(trainInWorker(this, dataset, spec, run, options));
+        else run._start(trainHere(this, dataset, spec, run, options));
+        return run;
+    }
+
+    //--------------------------------------------------------------------------
+    // [SECTION] Registry
+    //--------------------------------------------------------------------------
+    get registry() {
+        const M = this.#M;
+        const json = (fn, ...args) => JSON.parse(call(M, fn, ...args));
+        const now = () => Date.now();
+        const modelName = (ref) => String(ref).split(/[/@]/)[0];
+        return {
+            // options: {name, description, notes, tags, parent}. Returns {model, version, ref, ...}.
+            register: async (model, options = {}) => {
+                if (!(model instanceof Model)) throw new CairnError('invalid_argument', 'registry.register: expected a Model');
+                if (!options.name) throw new CairnError('invalid_argument', 'registry.register: options.name (the model name) is required');
+                const handle = model._handle();
+                const r = await this.mutate(() => json(M.regRegister, handle, JSON.stringify(options), now()));
+                return { ...r, ref: r.ref ?? `${r.model}/${r.version}` };
+            },
+            list: () => this.read(() => json(M.regList)),
+            model: (name) => this.read(() => json(M.regModel, name)),
+            manifest: (ref) => this.read(() => json(M.regManifest, String(ref))),
+            get: (ref) => this.read(() => new Model(this, call(M, M.regLoad, String(ref)))),
+            alias: (ref, alias, reason = '') => this.mutate(() => json(M.regSetAlias, String(ref), alias, now(), reason)),
+            promote: (ref, alias = 'production', reason = '') => this.mutate(() => json(M.regSetAlias, String(ref), alias, now(), reason)),
+            removeAlias: (name, alias, reason = '') => this.mutate(() => json(M.regRemoveAlias, name, alias, now(), reason)),
+            rollback: (name, alias = 'production', reason = '') => this.mutate(() => json(M.regRollback, modelName(name), alias, now(), reason)),
+            history: async (name) => (await this.read(() => json(M.regModel, modelName(name)))).history ?? [],
+            diff: (a, b) => this.read(() => json(M.regDiff, String(a), String(b))),
+            archive: (ref, reason = '') => this.mutate(() => json(M.regArchive, String(ref), now(), reason)),
+            delete: (ref) => this.mutate(() => json(M.regDelete, String(ref))),
+            gc: () => this.mutate(() => json(M.regGc)),
+            verify: () => this.read(() => json(M.regVerify)),
+            // One version (ref given) or the whole registry, as a Blob (browsers) with .bytes for the raw package.
+            exportBytes: (ref = '') => this.read(() => call(M, M.regExport, ref ? String(ref) : '')),
+            export: async (ref = '') => {
+                const bytes = await this.registry.exportBytes(ref);
+                return typeof Blob === 'function' ? new Blob([bytes], { type: 'application/x-cairn-package' }) : bytes.buffer;
+            },
+            // source: Blob/File, ArrayBuffer or Uint8Array holding an exported package.
+            import: async (source, what = 'imported package') => {
+                const bytes = typeof Blob === 'function' && source instanceof Blob ? new Uint8Array(await source.arrayBuffer())
+                    : source instanceof Uint8Array ? source : new Uint8Array(source);
+                return this.mutate(() => json(M.regImport, bytes, source?.name ?? what));
+            },
+        };
+    }
+}
+
+//------------------------------------------------------------------------------
+// Dataset and Model wrappers: explicit dispose() frees the wasm memory at once; the finalizer only catches leaks.
+//------------------------------------------------------------------------------
+const finalizer = typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry((h) => { try { h.delete(); } catch { /* already freed */ } }) : null;
+
+class Handle {
+    #h;
+    constructor(cairn, h) {
+        this.cairn = cairn;
+        this.#h = h;
+        finalizer?.register(this, h, this);
+    }
+    _handle() {
+        if (!this.#h) throw new CairnError('disposed', `${this.constructor.name}: used after dispose()`);
+        return this.#h;
+    }
+    get disposed() {
+        return !this.#h;
+    }
+    dispose() {
+        if (!this.#h) return;
+        finalizer?.unregister(this);
+        this.#h.delete();
+        this.#h = null;
+    }
+    delete() {
+        this.dispose();
+    }
+}
+
+export class Dataset extends Handle {
+    constructor(cairn, h) {
+        super(cairn, h);
+        const info = JSON.parse(h.info());
+        this.name = info.name;
+        this.size = info.samples;
+        this.shape = info.shape;
+        this.schema = info.schema;
+        this.classNames = info.schema.class_names ?? [];
+        this.classCounts = info.class_counts;
+    }
+    get numFeatures() {
+        return this.shape.slice(1).reduce((a, b) => a * b, 1);
+    }
+    fingerprint() {
+        return this.cairn.invoke(this._handle(), 'fingerprint');
+    }
+    features() {
+        return this._handle().features();
+    }
+    labels() {
+        return this._handle().labels();
+    }
+    // The plain-data form that crosses to a worker (or is kept by the page).
+    toArrays() {
+        return {
+            features: this.features(), labels: this.labels(), shape: this.shape, name: this.name,
+            classNames: this.classNames, featureNames: this.schema.feature_names, labelName: this.schema.label_name,
+        };
+    }
+}
+
+export class Model extends Handle {
+    constructor(cairn, h) {
+        super(cairn, h);
+        this.info = JSON.parse(cairn.invoke(h, 'describe'));
+        this.inputSize = this.info.input_size;
+        this.numOutputs = this.info.outputs;
+        this.classNames = this.info.preprocessing?.schema?.class_names ?? this.info.preprocessing?.class_names ?? [];
+        this.ref = this.info.ref ?? null;
+    }
+    // x: one sample (inputSize numbers) or a batch (n * inputSize, or an array of samples). Returns the class
+    // probabilities: numOutputs values for one sample, n * numOutputs for a batch (row-major Float32Array).
+    predict(x) {
+        let flat = x;
+        if (Array.isArray(x) && Array.isArray(x[0])) flat = Float32Array.from(x.flat());
+        else if (!(x instanceof Float32Array)) flat = Float32Array.from(x);
+        return this.cairn.invoke(this._handle(), 'predict', flat);
+    }
+    // Class indices (argmax of predict) for each sample.
+    predictClass(x) {
+        const p = this.predict(x), k = this.numOutputs, n = p.length / k;
+        const out = new Int32Array(n);
+        for (let i = 0; i < n; i++) {
+            let best = 0;
+            for (let c = 1; c < k; c++) if (p[i * k + c] > p[i * k + best]) best = c;
+            out[i] = best;
+        }
+        return out;
+    }
+    serialize() {
+        return this.cairn.invoke(this._handle(), 'serialize');
+    }
+}
+
+//------------------------------------------------------------------------------
+// Training runs
+//------------------------------------------------------------------------------
+function trainingSpec(o) {
+    const spec = {};
+    const copy = (from, to = from) => { if (o[from] !== undefined) spec[to] = o[from]; };
+    copy('model'); copy('epochs'); copy('batchSize', 'batch_size'); copy('seed'); copy('validation'); copy('test');
+    copy('standardize'); copy('optimizer');
+    if (o.earlyStopping) spec.early_stopping = { patience: o.earlyStopping.patience, monitor: o.earlyStopping.monitor ?? '', min_delta: o.earlyStopping.minDelta ?? 0 };
+    return spec;
+}
+
+export class TrainingRun {
+    #promise;
+    #paused = null;  // {promise, resolve} while paused
+    #cancelled = false;
+    #control = null;  // the worker's message port, when training runs in a worker
+    constructor(options) {
+        this.options = options;
+        this.progress = null;
+        this.history = [];
+        options.signal?.addEventListener?.('abort', () => this.cancel());
+    }
+    _start(promise) {
+        this.#promise = promise;
+        promise.catch(() => {});
+    }
+    _setControl(post) {
+        this.#control = post;
+    }
+    _report(p) {
+        this.progress = p;
+        for (const e of p.epochs_done ?? []) {
+            this.history.push(e);
+            this.options.onEpoch?.(e);
+        }
+        this.options.onProgress?.(p);
+    }
+    get paused() {
+        return !!this.#paused;
+    }
+    get cancelled() {
+        return this.#cancelled;
+    }
+    async _gate() {
+        while (this.#paused) await this.#paused.promise;
+    }
+    pause() {
+        if (this.#paused || this.#cancelled) return;
+        let resolve;
+        const promise = new Promise((r) => (resolve = r));
+        this.#paused = { promise, resolve };
+        this.#control?.({ type: 'pause' });
+    }
+    resume() {
+        const p = this.#paused;
+        this.#paused = null;
+        p?.resolve();
+        this.#control?.({ type: 'resume' });
+    }
+    cancel() {
+        if (this.#cancelled) return;
+        this.#cancelled = true;
+        this.#control?.({ type: 'cancel' });
+        this.resume();
+    }
+    then(a, b) {
+        return this.#promise.then(a, b);
+    }
+    catch(b) {
+        return this.#promise.catch(b);
+    }
+    finally(f) {
+        return this.#promise.finally(f);
+    }
+}
+
+const nextSlice = () => new Promise((resolve) => {
+    // In a visible page, one slice per animation frame keeps rendering smooth; elsewhere yield to the event loop.
+    if (typeof requestAnimationFrame === 'function' && globalThis.document?.visibilityState === 'visible') requestAnimationFrame(() => resolve());
+    else setTimeout(resolve, 0);
+});
+
+const cancelledError = (p) => new CairnError('cancelled', `training cancelled${p ? ` at epoch ${p.epoch}, batch ${p.batch}` : ''}`);
+
+// Training on this thread, in slices of sliceMs (default 8 ms) between which the page renders and handles input.
+async function trainHere(cairn, dataset, spec, run, options) {
+    const M = cairn.core;
+    const t = call(M, M.trainingStart, dataset._handle(), JSON.stringify(spec));
+    try {
+        const sliceMs = options.sliceMs ?? 8;
+        for (;;) {
+            await run._gate();
+            if (run.cancelled) {
+                t.cancel();
+                throw cancelledError(run.progress);
+            }
+            const p = JSON.parse(invoke(M, t, t.step, sliceMs));
+            run._report(p);
+            if (p.done) break;
+            await nextSlice();
+        }
+        return new Model(cairn, invoke(M, t, t.finish));
+    } finally {
+        t.delete();
+    }
+}
+
+// Training in web/worker.mjs (its own wasm instance): the page only receives progress and, at the end, the model's
+// bytes, so nothing long runs on the page's thread.
+function trainInWorker(cairn, dataset, spec, run, options) {
+    return new Promise((resolve, reject) => {
+        const worker = new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module', name: 'cairn-training' });
+        const finish = (fn) => { worker.terminate(); fn(); };
+        run._setControl((msg) => worker.postMessage(msg));
+        worker.onmessage = (ev) => {
+            const m = ev.data;
+            if (m.type === 'progress') run._report(m.progress);
+            else if (m.type === 'done') finish(() => { try { resolve(cairn.modelFromBytes(m.model)); } catch (e) { reject(e); } });
+            else if (m.type === 'error') finish(() => reject(m.code === 'cancelled' ? cancelledError(run.progress) : new CairnError(m.code, m.message)));
+        };
+        worker.onerror = (ev) => finish(() => reject(new CairnError('internal', `training worker failed: ${ev.message ?? ev}`)));
+        const arrays = dataset.toArrays();
+        worker.postMessage({ type: 'train', dataset: arrays, spec, sliceMs: options.sliceMs ?? 50 }, [arrays.features.buffer, arrays.labels.buffer]);
+    });
 }
 
 export const open = (options) => Cairn.open(options);
