@@ -20,6 +20,7 @@
 #include "core/bundle.h"
 #include "core/error.h"
 #include "core/hash.h"
+#include "core/preprocess.h"  // schema_to_json
 
 namespace cairn {
 
@@ -99,13 +100,6 @@ void check_name(const std::string& name, const char* what) {
                                  "' is invalid: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
     if (std::string(what) == "alias" && (name == "latest" || all_digits(name)))
         fail("invalid_name", "alias name '" + name + "' is reserved ('latest' and numbers are references)");
-}
-
-Json schema_to_json(const Schema& schema) {
-    Json j = {{"feature_names", schema.feature_names}, {"label_name", schema.label_name},
-              {"class_names", schema.class_names}, {"task", schema.task == Task::classification ? "classification" : "regression"}};
-    if (schema.is_image()) j["image_shape"] = {schema.image_h, schema.image_w, schema.image_c};
-    return j;
 }
 
 //-----------------------------------------------------------------------------

@@ -81,7 +81,6 @@ struct Plan {
     Json result;
 };
 
-Json schema_to_json(const Schema& schema);
 void check_name(const std::string& name, const char* what);  // what: "model" or "alias"
 
 //-----------------------------------------------------------------------------
