@@ -228,3 +228,31 @@ test('memory: 10,000 predict calls and dataset/model churn leave the wasm heap a
     ds.dispose();
     await cairn.close();
 });
+
+test('registry: a model larger than one IndexedDB chunk is stored in bounded chunks and reloads bit-identically', async () => {
+    const idb = new IDBFactory();
+    let cairn = await openOn(idb);
+    // 784 inputs through the 256-128 MLP preset: ~0.9 MB of weights, several 256 KiB chunks.
+    const n = 40, d = 784;
+    const features = new Float32Array(n * d).map((_, i) => Math.sin(i * 0.37));
+    const labels = Int32Array.from({ length: n }, (_, i) => i % 4);
+    const ds = cairn.datasets.fromArrays({ features, shape: [n, d], labels, name: 'wide' });
+    const m = await cairn.train(ds, { model: 'mlp', epochs: 1, batchSize: 20 });
+    const { ref } = await cairn.registry.register(m, { name: 'wide' });
+    const p = m.predict(features);
+    await cairn.close();
+    const chunks = await new Promise((resolve) => {
+        const r = idb.open('cairn');
+        r.onsuccess = () => {
+            const q = r.result.transaction('chunks').objectStore('chunks').getAll();
+            q.onsuccess = () => (r.result.close(), resolve(q.result));
+        };
+    });
+    assert.ok(chunks.length >= 3, `${chunks.length} chunks`);
+    assert.ok(chunks.every((c) => c.length <= 256 * 1024));
+    cairn = await openOn(idb);
+    const back = await cairn.registry.get(ref);
+    assert.deepEqual(back.predict(features), p);
+    for (const h of [m, back, ds]) h.dispose();
+    await cairn.close();
+});
