@@ -90,6 +90,20 @@ test('train iris in the page (worker), register, reload: the version is there wi
         if (p.indexOf(Math.max(...p)) === IRIS_Y[i]) correct++;
     }
     assert.ok(correct / IRIS_Y.length >= 0.9, `accuracy ${correct / IRIS_Y.length}`);
+    // Datasets by URL and from a File give the same data as the bundled copy.
+    const same = await page.evaluate(async () => {
+        const { cairn } = window.cairnConsole;
+        const byUrl = await cairn.datasets.fromURL('data/iris.csv');
+        const text = await (await fetch('data/iris.csv')).text();
+        const byFile = await cairn.datasets.fromCSV(new File([text], 'iris.csv', { type: 'text/csv' }));
+        const bundled = cairn.datasets.bundled('iris');
+        const out = [byUrl.fingerprint(), byFile.fingerprint(), bundled.fingerprint(), byUrl.name, byFile.name];
+        for (const d of [byUrl, byFile, bundled]) d.dispose();
+        return out;
+    });
+    assert.equal(same[0], same[2]);
+    assert.equal(same[1], same[2]);
+    assert.deepEqual(same.slice(3), ['iris', 'iris']);
     // The UI path: promote, then predict through the form.
     await page.click('#models tbody tr button');  // "promote v1"
     await page.waitForFunction(() => document.querySelector('#models .aliases')?.textContent.includes('production→1'));
