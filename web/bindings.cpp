@@ -18,6 +18,8 @@
 #include <emscripten/val.h>
 #include <malloc.h>
 
+#include <cmath>
+
 #include <map>
 #include <optional>
 #include <string>
@@ -26,6 +28,7 @@
 #include "core/bundle.h"
 #include "core/data.h"
 #include "core/error.h"
+#include "core/metrics.h"
 #include "core/model.h"
 #include "core/preprocess.h"
 #include "core/registry.h"
@@ -399,6 +402,15 @@ static ModelHandle* model_from_artifact(const ModelArtifact& a, Json info) {
     return h.release();
 }
 
+// Classification report of a model on a dataset in its raw (not yet standardized) form, as core/metrics.h writes it.
+static Json classification_report(ModelHandle& m, const Dataset& raw, size_t roc_points) {
+    if (m.model.loss() == LossKind::mse) fail("invalid_argument", "evaluate: the model does a regression; reports are for classifiers");
+    if (raw.size() == 0) fail("invalid_argument", "evaluate: dataset '" + raw.name + "' is empty");
+    Tensor p = m.model.predict_proba(m.pre.input_shape.empty() ? raw.features : m.pre.apply(raw.features));
+    std::vector<std::string> names = m.pre.schema.class_names.empty() ? raw.schema.class_names : m.pre.schema.class_names;
+    return evaluate_classification(raw.labels, p, names).to_json(roc_points);
+}
+
 static ModelHandle* model_deserialize(const val& bytes) {
     return guard([&]() -> ModelHandle* {
         Bytes b = to_bytes(bytes);
@@ -480,11 +492,21 @@ struct TrainingHandle {
             eval(train, "train");
             eval(val, "validation");
             eval(test, "test");
+            Json report;
+            if (split.test.size() && model.loss() != LossKind::mse) {
+                Tensor p = model.predict_proba(test.features);
+                ClassificationReport r = evaluate_classification(test.labels, p, pre.schema.class_names);
+                for (auto [k, v] : {std::pair{"macro_precision", r.macro_precision}, {"macro_recall", r.macro_recall},
+                                    {"macro_f1", r.macro_f1}, {"log_loss", r.log_loss}, {"macro_auc", r.macro_auc}})
+                    if (std::isfinite(v)) metrics["test"][k] = v;
+                report = r.to_json(50);
+            }
             Json hyper = spec;
             hyper.erase("model");
             Json info = {{"dataset", {{"name", dataset_name}, {"fingerprint", fingerprint}, {"schema", schema}, {"samples", samples}}},
                          {"hyperparameters", hyper}, {"history", history}, {"metrics", metrics},
                          {"stop_reason", trainer->stop_reason()}};
+            if (!report.is_null()) info["test_report"] = report;
             ModelArtifact a = model.to_artifact();
             a.preprocessing = pre.to_json();
             return model_from_artifact(a, info);
@@ -694,7 +716,10 @@ EMSCRIPTEN_BINDINGS(cairn) {
         .function("inputSize", +[](const ModelHandle& m) { return static_cast<double>(m.input_size()); })
         .function("numOutputs", +[](const ModelHandle& m) { return static_cast<double>(m.num_outputs()); })
         .function("predict", &ModelHandle::predict)
-        .function("serialize", &ModelHandle::serialize);
+        .function("serialize", &ModelHandle::serialize)
+        .function("evaluate", +[](ModelHandle& m, const DatasetHandle& d, int roc_points) {
+            return guard([&] { return classification_report(m, d.ds, static_cast<size_t>(roc_points)).dump(); });
+        });
     function("modelDeserialize", &model_deserialize, allow_raw_pointers());
 
     class_<TrainingHandle>("Training")

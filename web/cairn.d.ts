@@ -161,6 +161,9 @@ export class Model extends Handle {
     /** One sample (inputSize values) or a batch (n * inputSize, or an array of samples): class probabilities, row-major. */
     predict(x: Float32Array | number[] | number[][]): Float32Array;
     predictClass(x: Float32Array | number[] | number[][]): Int32Array;
+    /** Classification report on a dataset: accuracy, classes [{name, precision, recall, f1, support, auc}],
+     *  macro/weighted averages, confusion matrix, log_loss, macro_auc, roc curves (core/metrics.h). */
+    evaluate(dataset: Dataset, options?: { rocPoints?: number }): Record<string, unknown>;
     /** Weights, architecture, preprocessing and info as one safetensors buffer. */
     serialize(): Uint8Array;
 }

@@ -446,6 +446,10 @@ export class Model extends Handle {
     serialize() {
         return this.cairn.invoke(this._handle(), 'serialize');
     }
+    // Accuracy, per-class precision/recall/F1, confusion matrix, log-loss and ROC (core/metrics.h) on a dataset.
+    evaluate(dataset, { rocPoints = 100 } = {}) {
+        return JSON.parse(this.cairn.invoke(this._handle(), 'evaluate', dataset._handle(), rocPoints));
+    }
 }
 
 //------------------------------------------------------------------------------

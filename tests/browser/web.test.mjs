@@ -237,6 +237,33 @@ test('the embed example classifies with iris@production', async () => {
     await context.close();
 });
 
+test('training in the worker pauses, resumes and cancels', async () => {
+    const context = await browser.newContext();
+    const { page } = await openConsole(context);
+    const r = await page.evaluate(async () => {
+        const { cairn } = window.cairnConsole;
+        const ds = cairn.datasets.bundled('digits');
+        let steps = 0;
+        const run = cairn.train(ds, { epochs: 1000, worker: true, sliceMs: 5, onProgress: () => steps++ });
+        const until = async (f) => { while (!f()) await new Promise((res) => setTimeout(res, 5)); };
+        await until(() => steps >= 3);
+        run.pause();
+        await new Promise((res) => setTimeout(res, 100));  // messages already in flight arrive
+        const frozen = steps;
+        await new Promise((res) => setTimeout(res, 300));
+        const whilePaused = steps - frozen;
+        run.resume();
+        await until(() => steps >= frozen + 3);
+        run.cancel();
+        const err = await run.then(() => null, (e) => ({ code: e.code, message: e.message }));
+        ds.dispose();
+        return { whilePaused, err };
+    });
+    assert.equal(r.whilePaused, 0, 'no progress while paused');
+    assert.equal(r.err?.code, 'cancelled');
+    await context.close();
+});
+
 test('frame times while training: worker vs. on the page thread (figures, not asserted)', async () => {
     const context = await browser.newContext();
     const { page } = await openConsole(context);

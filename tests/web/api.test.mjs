@@ -79,11 +79,17 @@ test('training: progress per epoch, learns iris, predict single and batch agree'
     assert.ok(epochs[39].loss < epochs[0].loss, 'training loss decreases');
     assert.ok(progress.at(-1).done);
     assert.ok(model.info.metrics.test.accuracy >= 0.9, `test accuracy ${model.info.metrics.test.accuracy}`);
+    assert.ok(model.info.metrics.test.macro_f1 >= 0.85);
+    // evaluate() on the full dataset agrees with an accuracy computed here from predict().
+    const report = model.evaluate(ds);
+    assert.equal(report.n, 150);
+    assert.deepEqual(report.confusion.flat().reduce((a, b) => a + b, 0), 150);
     const { x, y, n } = irisRows(cairn);
     const probs = model.predict(x);
     assert.equal(probs.length, n * 3);
     for (let i = 0; i < n; i++) assert.ok(Math.abs(probs[i * 3] + probs[i * 3 + 1] + probs[i * 3 + 2] - 1) < 1e-5);
     assert.ok(accuracy([...model.predictClass(x)], y) >= 0.9);
+    assert.ok(Math.abs(report.accuracy - accuracy([...model.predictClass(x)], y)) < 1e-12);
     const one = model.predict(x.subarray(4 * 10, 4 * 11));
     assert.deepEqual([...one], [...probs.subarray(30, 33)]);
     assert.throws(() => model.predict(new Float32Array(5)), (e) => e.code === 'shape_mismatch' && /4/.test(e.message));
