@@ -41,6 +41,7 @@
 
 #include "core/artifact.h"
 #include "core/dataset.h"
+#include "core/preprocess.h"  // schema_to_json
 #include "core/store.h"
 
 namespace cairn {
