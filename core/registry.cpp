@@ -20,7 +20,6 @@
 #include "core/bundle.h"
 #include "core/error.h"
 #include "core/hash.h"
-#include "core/preprocess.h"  // schema_to_json
 
 namespace cairn {
 
