@@ -239,6 +239,8 @@ export class Cairn extends EventTarget {
     readonly registry: Registry;
     train(dataset: Dataset, options?: TrainOptions): TrainingRun;
     modelFromBytes(bytes: Uint8Array | ArrayBuffer): Model;
+    /** Starts the training worker and compiles its wasm ahead of the first train() (browsers; no-op elsewhere). */
+    prepareTraining(): void;
     storage(): Promise<{ store: string; warning: string | null; usage: number | null; quota: number | null; persisted: boolean | null }>;
     /** malloc'd bytes, wasm heap size and live embind handles: flat across repeated calls when nothing leaks. */
     memory(): { allocated: number; heap: number; handles: number | null };

@@ -2,7 +2,7 @@
 //
 // Index
 //   [SECTION] Errors       CairnError {code, message}: the stable codes of cairn::Error
-//   [SECTION] Core         loading the wasm module (threaded build when the page is cross-origin isolated)
+//   [SECTION] Core         loading the wasm module (one instance per Cairn.open: each has its own mirror)
 //   [SECTION] Cairn        open/close, the store mirror, serialized operations with commit + re-plan on conflict
 //   [SECTION] Datasets     CSV text / File / Blob / URL, typed arrays, bundled
 //   [SECTION] Models       predict, dispose (wasm memory is freed explicitly, with a finalizer as a safety net)
@@ -27,7 +27,7 @@ const isNode = typeof process === 'object' && !!process.versions?.node && typeof
 //------------------------------------------------------------------------------
 let wasmBinaryPromise = null;
 
-async function loadCore({ threads = 'auto' } = {}) {
+async function loadCore() {
     const { default: factory } = await import('./cairn-core.mjs');
     const args = {};
     if (isNode) {
@@ -63,7 +63,7 @@ export class Cairn extends EventTarget {
     //           indexedDB / IDBKeyRange: implementations to use (fake-indexeddb in Node); persist: ask the browser to
     //           keep the data (default true in browsers)}
     static async open(options = {}) {
-        const M = await loadCore(options);
+        const M = await loadCore();
         const cairn = new Cairn(M, options);
         await cairn.#connect();
         return cairn;
@@ -235,6 +235,27 @@ export class Cairn extends EventTarget {
     async close() {
         await this.#queue;
         this.#store?.close();
+        this.#idleWorker?.terminate();
+        this.#idleWorker = null;
+    }
+
+    // Starts the training worker and compiles its wasm now, so the first train() does not wait for it (browsers).
+    prepareTraining() {
+        if (isNode || typeof Worker !== 'function' || this.#idleWorker) return;
+        this.#idleWorker = new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module', name: 'cairn-training' });
+        this.#idleWorker.postMessage({ type: 'init' });
+    }
+
+    // One training worker is kept between trainings (its wasm is compiled once); concurrent trainings get their own.
+    #idleWorker = null;
+    _takeWorker() {
+        const w = this.#idleWorker ?? new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module', name: 'cairn-training' });
+        this.#idleWorker = null;
+        return w;
+    }
+    _giveWorkerBack(w, broken) {
+        if (broken || this.#idleWorker) w.terminate();
+        else this.#idleWorker = w;
     }
 
     //--------------------------------------------------------------------------
@@ -564,8 +585,12 @@ async function trainHere(cairn, dataset, spec, run, options) {
 // bytes, so nothing long runs on the page's thread.
 function trainInWorker(cairn, dataset, spec, run, options) {
     return new Promise((resolve, reject) => {
-        const worker = new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module', name: 'cairn-training' });
-        const finish = (fn) => { worker.terminate(); fn(); };
+        const worker = cairn._takeWorker();
+        const finish = (fn, broken = false) => {
+            worker.onmessage = worker.onerror = null;
+            cairn._giveWorkerBack(worker, broken);
+            fn();
+        };
         run._setControl((msg) => worker.postMessage(msg));
         worker.onmessage = (ev) => {
             const m = ev.data;
@@ -573,7 +598,7 @@ function trainInWorker(cairn, dataset, spec, run, options) {
             else if (m.type === 'done') finish(() => { try { resolve(cairn.modelFromBytes(m.model)); } catch (e) { reject(e); } });
             else if (m.type === 'error') finish(() => reject(m.code === 'cancelled' ? cancelledError(run.progress) : new CairnError(m.code, m.message)));
         };
-        worker.onerror = (ev) => finish(() => reject(new CairnError('internal', `training worker failed: ${ev.message ?? ev}`)));
+        worker.onerror = (ev) => finish(() => reject(new CairnError('internal', `training worker failed: ${ev.message ?? ev}`)), true);
         const arrays = dataset.toArrays();
         worker.postMessage({ type: 'train', dataset: arrays, spec, sliceMs: options.sliceMs ?? 50 }, [arrays.features.buffer, arrays.labels.buffer]);
     });

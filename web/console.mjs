@@ -142,6 +142,7 @@ async function main() {
     $('bundled').value = state.dataset.name;
     await refreshStatus();
     await refreshModels();
+    state.cairn.prepareTraining();
     document.body.dataset.ready = 'true';
 }
 
