@@ -131,3 +131,22 @@ test('without IndexedDB the store falls back to memory with a visible warning', 
     assert.equal(dec(await c.kv.get('k')), 'v');
     await c.close();
 });
+
+test('a newer database version opened elsewhere closes this connection (no blocking) and says so', async () => {
+    const idb = new IDBFactory();
+    const a = await openOn(idb, 'vc');
+    const warnings = [];
+    a.addEventListener('warning', (e) => warnings.push(e.kind));
+    await a.kv.commit({ conditions: [], writes: [{ key: 'k', value: enc('v') }] });
+    // Another "tab" upgrades the schema: our versionchange handler must let it through at once.
+    await new Promise((resolve, reject) => {
+        const r = idb.open('vc', 2);
+        r.onblocked = () => reject(new Error('upgrade blocked by the open connection'));
+        r.onsuccess = () => (r.result.close(), resolve());
+        r.onerror = () => reject(r.error);
+    });
+    assert.deepEqual(warnings, ['versionchange']);
+    await assert.rejects(a.kv.commit({ conditions: [], writes: [{ key: 'k2', value: enc('v') }] }),
+        (e) => e.code === 'io_error' && /reload/.test(e.message));
+    await a.close();
+});
