@@ -105,7 +105,8 @@ export class Cairn extends EventTarget {
             } catch (e) {
                 this.#warn('no_indexeddb', `IndexedDB is unavailable (${e.message}); models are kept in memory only and are lost on reload.`);
             }
-        } else if (!o.memory) {
+        } else if (!o.memory && (!isNode || 'indexedDB' in o)) {
+            // (Node without an IndexedDB implementation simply means memory: no warning.)
             this.#warn('no_indexeddb', 'IndexedDB is unavailable; models are kept in memory only and are lost on reload.');
         }
         this.#store ??= new MemoryKV(o.memory ? 'memory store' : 'memory store (IndexedDB unavailable)');
