@@ -8,7 +8,6 @@
 // [SECTION] TF.js
 // [SECTION] ONNX Runtime Web
 // [SECTION] Cairn (wasm module driven from JS)
-// [SECTION] Entry
 
 //-----------------------------------------------------------------------------
 // [SECTION] Spec and data
@@ -41,13 +40,15 @@ export async function gunzip(bytes) {
 
 // `read(name)` returns the gzip bytes of one Fashion-MNIST file. Pixels are scaled to [0, 1], as every peer does.
 export async function loadFashion(read, quick) {
-    const images = parseIdx(await gunzip(await read('train-images-idx3-ubyte.gz')), 'train images');
-    const labels = parseIdx(await gunzip(await read('train-labels-idx1-ubyte.gz')), 'train labels');
+    const gzImages = new Uint8Array(await read('train-images-idx3-ubyte.gz'));
+    const gzLabels = new Uint8Array(await read('train-labels-idx1-ubyte.gz'));
+    const images = parseIdx(await gunzip(gzImages), 'train images');
+    const labels = parseIdx(await gunzip(gzLabels), 'train labels');
     const n = quick ? 10000 : labels.shape[0];
     const x = new Float32Array(n * 784), y = new Int32Array(n), onehot = new Float32Array(n * 10);
     for (let i = 0; i < n * 784; ++i) x[i] = images.data[i] / 255;
     for (let i = 0; i < n; ++i) { y[i] = labels.data[i]; onehot[i * 10 + y[i]] = 1; }
-    return { n, x, y, onehot, raw_images: images.data.subarray(0, n * 784), raw_labels: labels.data.subarray(0, n) };
+    return { n, x, y, onehot, gz_images: gzImages, gz_labels: gzLabels };
 }
 
 // Glorot-uniform weights from a fixed LCG so every JS peer infers with the same numbers.
@@ -217,22 +218,23 @@ export async function runOrt(ort, d, { onnx, threads, quick, wasmPaths }) {
 // (a single long call would keep V8's baseline code, see TOOLCHAIN.md). The C++ side owns the model and the data.
 export async function runCairn(M, d, { workloads, quick, threads }) {
     const sp = spec(quick), out = { info: { threads } };
-    const put = (arr) => { const p = M._malloc(arr.byteLength); M.HEAPU8.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), p); return p; };
-    const xp = put(d.raw_images), yp = put(d.raw_labels);
-    if (M._cb_load(xp, yp, d.n) !== 0) throw new Error('cb_load failed');
+    const put = (arr) => { const p = M._malloc(arr.byteLength); M.HEAPU8.set(arr, p); return p; };
+    // Cairn's own loader (core/data.h) parses the gzip IDX files, as the app does with a dropped file.
+    const xp = put(d.gz_images), yp = put(d.gz_labels);
+    const loaded = M._cb_load(xp, d.gz_images.byteLength, yp, d.gz_labels.byteLength, d.n);
     M._free(xp); M._free(yp);
-    M._cb_threads(threads);
-    const steps = (samples, batch) => Math.ceil(samples / batch);
+    if (loaded !== 0) throw new Error('cb_load failed (see the console)');
+    const used = M._cb_threads(threads);
+    if (used !== threads) return { error: `Cairn has no threaded kernels yet (asked for ${threads})` };
     const train = (w, s) => {
-        const n = steps(s.warmup_steps * s.batch, s.batch);
-        M._cb_train_begin(w, s.batch, s.lr);
-        for (let i = 0; i < n; ++i) M._cb_train_step(i);
-        M._cb_train_begin(w, s.batch, s.lr);  // a fresh model for the timed epoch
-        const m = steps(s.samples, s.batch), t0 = now();
-        for (let i = 0; i < m; ++i) M._cb_train_step(i);
+        M._cb_train_begin(w, s.batch, s.lr, s.warmup_steps * s.batch);
+        while (M._cb_train_step()) {}
+        M._cb_train_begin(w, s.batch, s.lr, s.samples);  // a fresh model for the timed epoch
+        const t0 = now();
+        while (M._cb_train_step()) {}
         const seconds = (now() - t0) / 1000;
         const r = { samples_per_s: s.samples / seconds, seconds };
-        if (w === 1) r.train_accuracy = M._cb_train_accuracy(s.samples);
+        if (w === 1) r.train_accuracy = M._cb_train_accuracy();
         return r;
     };
     for (const w of workloads) {
