@@ -34,8 +34,14 @@ export function parseIdx(bytes, what) {
 }
 
 export async function gunzip(bytes) {
-    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    // A plain reader, not Response: Node without fetch (--no-experimental-fetch, for Emscripten) has no Response.
+    const reader = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip')).getReader();
+    const parts = [];
+    let size = 0;
+    for (let r = await reader.read(); !r.done; r = await reader.read()) { parts.push(r.value); size += r.value.length; }
+    const out = new Uint8Array(size);
+    for (let i = 0, off = 0; i < parts.length; off += parts[i].length, ++i) out.set(parts[i], off);
+    return out;
 }
 
 // `read(name)` returns the gzip bytes of one Fashion-MNIST file. Pixels are scaled to [0, 1], as every peer does.
