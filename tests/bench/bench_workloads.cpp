@@ -207,6 +207,40 @@ CB_EXPORT double cb_gemm_flops() {
     return best;
 }
 
+// Where a W1 step's time goes, measured piece by piece with the step's own shapes (PROFILE.md): ops 0-7 are the
+// step's GEMMs through the kernel table, 8 the Adam update of all 235,146 parameters, 9 one whole Trainer step.
+// Returns the best of 5 in microseconds; cb_train_begin(1, ...) must have run for op 9.
+CB_EXPORT double cb_step_part_us(int op) {
+    struct Shape { int64_t m, n, k; bool ta, tb, bias_relu; };
+    static const Shape shapes[8] = {
+        {64, 256, 784, false, false, true}, {64, 128, 256, false, false, true}, {64, 10, 128, false, false, false},
+        {784, 256, 64, true, false, false}, {256, 128, 64, true, false, false}, {128, 10, 64, true, false, false},
+        {64, 128, 10, false, true, false}, {64, 256, 128, false, true, false}};
+    static std::vector<float> a(784 * 256, 0.5f), b(784 * 256, 0.25f), c(784 * 256), bias(784, 0.1f);
+    static std::vector<float> w(235146, 0.1f), g(235146, 0.01f), m(235146), v(235146);
+    double best = 1e30;
+    for (int rep = 0; rep < 5; ++rep) {
+        const double t0 = now_s();
+        if (op < 8) {
+            const Shape& s = shapes[op];
+            GemmArgs x;
+            x.m = s.m; x.n = s.n; x.k = s.k;
+            x.a = a.data(); x.lda = s.ta ? s.m : s.k; x.trans_a = s.ta;
+            x.b = b.data(); x.ldb = s.tb ? s.k : s.n; x.trans_b = s.tb;
+            x.c = c.data(); x.ldc = s.n;
+            x.bias = s.bias_relu ? bias.data() : nullptr; x.relu = s.bias_relu;
+            kernels().gemm(x);
+        } else if (op == 8) {
+            kernels().adam_update(w.data(), g.data(), m.data(), v.data(), int64_t(w.size()), 1e-3f, 0.9f, 0.999f, 1e-8f, 0.f);
+        } else {
+            if (!cb_train_step()) cb_train_begin(1, 64, 1e-3f, int(S().all.size()));
+        }
+        best = std::min(best, (now_s() - t0) * 1e6);
+    }
+    S().sink += c[0] + w[0];
+    return best;
+}
+
 //-----------------------------------------------------------------------------
 // [SECTION] Native driver
 //-----------------------------------------------------------------------------
@@ -265,6 +299,18 @@ std::string gemm_json() {
     return buf;
 }
 
+std::string step_json() {
+    cb_train_begin(1, 64, 1e-3f, int(S().all.size()));
+    std::string out = "{";
+    for (int op = 0; op < 10; ++op) {
+        for (int i = 0; i < 5; ++i) cb_step_part_us(op);
+        double best = 1e30;
+        for (int i = 0; i < 10; ++i) best = std::min(best, cb_step_part_us(op));
+        out += (op ? ",\"" : "\"") + std::to_string(op) + "\":{\"us\":" + std::to_string(best) + "}";
+    }
+    return out + "}";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -278,7 +324,7 @@ int main(int argc, char** argv) {
         else if (a == "--data" && i + 1 < argc) dir = argv[++i];
         else if (a == "--quick") quick = true;
         else {
-            std::fprintf(stderr, "usage: bench_workloads [--threads N] [--workloads W1,W2,W3,GEMM] [--quick] [--data DIR]\n");
+            std::fprintf(stderr, "usage: bench_workloads [--threads N] [--workloads W1,W2,W3,GEMM,STEP] [--quick] [--data DIR]\n");
             return 2;
         }
     }
@@ -298,6 +344,7 @@ int main(int argc, char** argv) {
         if (has("W2")) out += ",\"W2\":" + infer_json(quick);
         if (has("W3")) out += ",\"W3\":" + train_json(3, {64, 1e-3f, quick ? 640 : 10000, 2});
         if (has("GEMM")) out += ",\"GEMM\":" + gemm_json();
+        if (has("STEP")) out += ",\"STEP\":" + step_json();
         std::printf("RESULT %s}\n", out.c_str());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_workloads: %s\n", e.what());

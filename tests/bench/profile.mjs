@@ -64,3 +64,19 @@ console.log(`\nmemset / memcpy / malloc by nearest Cairn caller`);
 for (const [name, us] of [...libc.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
     console.log(`${(100 * us / total).toFixed(1).padStart(6)}%  ${(us / 1e3).toFixed(0).padStart(7)} ms  ${name.slice(0, 110)}`);
 }
+
+// The same step taken apart with direct timers (cb_step_part_us): GEMMs by shape, Adam, and the whole step.
+const parts = spawnSync(process.execPath, ['--no-experimental-fetch', path.join(here, 'node_peer.mjs'), '--peer', 'cairn',
+    '--threads', '1', '--workloads', 'STEP', '--module', module, '--quick'], { cwd: root, encoding: 'utf8' });
+const line = parts.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+if (line) {
+    const st = JSON.parse(line.slice(7)).STEP;
+    const whole = st['whole step'].us;
+    let sum = 0;
+    console.log(`\none W1 step (batch 64) piece by piece, best of 5 after tier-up:`);
+    for (const [name, r] of Object.entries(st)) {
+        if (name !== 'whole step') sum += r.us;
+        console.log(`${r.us.toFixed(0).padStart(7)} µs ${(100 * r.us / whole).toFixed(1).padStart(5)}%  ${name}${r.gflops ? `  ${r.gflops.toFixed(1)} GFLOP/s` : ''}`);
+    }
+    console.log(`${(whole - sum).toFixed(0).padStart(7)} µs ${(100 * (whole - sum) / whole).toFixed(1).padStart(5)}%  rest (activations, loss, bias sums, grad norm, allocation, copies)`);
+}

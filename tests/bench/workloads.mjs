@@ -260,6 +260,20 @@ export async function runCairn(M, d, { workloads, quick, threads }) {
                 const p = Math.max(...peak), g = Math.max(...gemm);
                 out.GEMM = { peak_gflops: p / 1e9, gemm_gflops: g / 1e9, fraction: g / p };
             }
+            if (w === 'STEP') {
+                // One W1 step taken apart (PROFILE.md): best-of-5 µs per piece, after a tier-up phase.
+                M._cb_train_begin(1, 64, 1e-3, d.n);
+                const names = ['fwd1 64x256x784', 'fwd2 64x128x256', 'fwd3 64x10x128', 'dW1 784x256x64 (Aᵀ)',
+                    'dW2 256x128x64 (Aᵀ)', 'dW3 128x10x64 (Aᵀ)', 'dX3 64x128x10 (Bᵀ)', 'dX2 64x256x128 (Bᵀ)', 'adam 235k', 'whole step'];
+                const flops = [[64, 256, 784], [64, 128, 256], [64, 10, 128], [784, 256, 64], [256, 128, 64], [128, 10, 64], [64, 128, 10], [64, 256, 128]];
+                out.STEP = {};
+                for (let op = 0; op < names.length; ++op) {
+                    for (let i = 0; i < 30; ++i) M._cb_step_part_us(op);
+                    let best = Infinity;
+                    for (let i = 0; i < 10; ++i) best = Math.min(best, M._cb_step_part_us(op));
+                    out.STEP[names[op]] = op < 8 ? { us: best, gflops: 2 * flops[op].reduce((a, b) => a * b, 1) / best / 1e3 } : { us: best };
+                }
+            }
         } catch (e) { out[w] = { error: String(e.message || e).split('\n')[0].slice(0, 200) }; }
     }
     return out;
