@@ -245,6 +245,9 @@ for (let r = 1; r <= rounds; ++r) {
 if (browser) { await browser.close(); rmSync(profileDir, { recursive: true, force: true }); }
 server.close();
 const download = downloadSize();
+// The engine alone (core + training, no dashboard, no Embind): a lower bound for the page's wasm download.
+const engineWasm = cairnWeb.replace(/\.js$/, '.wasm');
+const engine = existsSync(engineWasm) ? { raw: statSync(engineWasm).size, gzip: zlib.gzipSync(readFileSync(engineWasm), { level: 9 }).length } : null;
 
 //-----------------------------------------------------------------------------
 // [SECTION] Report
@@ -315,10 +318,11 @@ if (errs.length || missing.length) lines.push('');
 for (const r of errs) lines.push(`- ${r.id} ${r.workload}: ${r.error}`);
 for (const c of missing) lines.push(`- ${c.id}: not built (${path.relative(root, c.needs)})`);
 if (download.raw) lines.push(`- page download (build/wasm/web): ${(download.raw / 1e6).toFixed(2)} MB raw, ${(download.gzip / 1e6).toFixed(2)} MB gzip, ${(download.brotli / 1e6).toFixed(2)} MB brotli`);
+if (engine) lines.push(`- engine wasm alone (${path.relative(root, engineWasm)}): ${(engine.raw / 1e6).toFixed(2)} MB raw, ${(engine.gzip / 1e6).toFixed(2)} MB gzip -9`);
 const tfCpu = samples['tfjs-cpu/chromium/1t']?.W3?.samples;
 if (tfCpu) lines.push(`- TF.js cpu W3 is capped at ${tfjsCpuCap} s per run (${Math.round(med(tfCpu))} of ${quick ? 640 : 10000} samples); its rate is steady per batch.`);
 console.log(lines.join('\n'));
 
 mkdirSync(path.dirname(outJson), { recursive: true });
-writeFileSync(outJson, JSON.stringify({ machine, rows, ratios, infos, download, samples, table: lines.join('\n') }, null, 2));
+writeFileSync(outJson, JSON.stringify({ machine, rows, ratios, infos, download, engine, samples, table: lines.join('\n') }, null, 2));
 console.error(`bench: wrote ${path.relative(root, outJson)}`);
