@@ -3,7 +3,8 @@
 // builds and fetches what this needs; see README "Benchmarks".
 //
 // Environment: CAIRN_BENCH_QUICK=1 (smoke run: small counts, 1 round), CAIRN_BENCH_ROUNDS=N (default 3),
-// CAIRN_BENCH_ONLY=regex (config ids to run), CAIRN_BENCH_OUT=file.json, CAIRN_OPENBLAS=dir (PyTorch's BLAS).
+// CAIRN_BENCH_ONLY=regex (config ids to run), CAIRN_BENCH_OUT=file.json, CAIRN_OPENBLAS=dir (PyTorch's BLAS),
+// CAIRN_NATIVE_BUILD / CAIRN_WASM_BUILD / CAIRN_WASM_MT_BUILD (build trees; the last one is the threaded wasm build).
 //
 // Index of this file
 // [SECTION] Configuration
@@ -40,7 +41,8 @@ const tfjsCpuCap = quick ? 5 : 20;  // seconds: TF.js cpu trains W3 at a few sam
 
 const cairnNative = path.join(nativeBuild, 'tests/bench/bench_workloads');
 const cairnWeb = path.join(wasmBuild, 'tests/bench/cairn_bench_web.js');
-const cairnWebMt = path.join(wasmBuild, 'tests/bench/cairn_bench_web_mt.js');
+// The threaded engine is a second wasm build tree (-pthread) with the same target; its cb_threads() honours N.
+const cairnWebMt = path.join(path.resolve(root, env.CAIRN_WASM_MT_BUILD || 'build/wasm-mt'), 'tests/bench/cairn_bench_web.js');
 const xnnpackPeer = path.join(nativeBuild, 'tests/bench/peer_xnnpack');
 
 // id: peer/engine/threads. Missing Cairn builds are reported, not fatal, so peers can be measured on their own.
