@@ -1,0 +1,31 @@
+// The dashboard's engine: the one place where panels' requests turn into work. Every long action is a Job that
+// advances a slice per frame (engine_tick), so the UI stays responsive in the page, where nothing may block.
+#pragma once
+#include "shell/app.h"
+
+namespace cairn::shell {
+
+// Advances every running job by one frame's slice; dt_s is the frame time.
+void engine_tick(App& app, double dt_s);
+
+// Train
+void train_start(App& app);   // from idle/done: a new run; from paused: resume
+void train_pause(App& app);
+void train_stop(App& app);    // ends the run; a finished run registers a new version
+
+// Registry: applies app.registry.pending ("promote", "rollback", "archive", "delete").
+void registry_apply(App& app);
+
+// Playground: recomputes app.playground.probs from the canvas.
+void playground_predict(App& app);
+void playground_clear(App& app);
+
+// Storage
+void storage_check_start(App& app);
+void storage_export_start(App& app);
+void storage_import_start(App& app);
+
+// Evaluate: fills app.eval for a version of the selected model.
+void evaluate_version(App& app, int version);
+
+}  // namespace cairn::shell
