@@ -293,6 +293,7 @@ App make_sample_app() {
                 s.integrity.push_back({m.name, v.number, "not checked"});
             }
         s.quota_bytes = 200 * 1024;
+        s.check.label = "Integrity check";
     }
     return app;
 }

@@ -297,6 +297,7 @@ void plot(App& app, const char* id, const char* title, const std::vector<Series>
     // Legend, right-aligned in the title row.
     float lx = p1.x - S(8);
     for (auto it = series.rbegin(); it != series.rend(); ++it) {
+        if (!*it->label) continue;
         float w = g_fonts.small->CalcTextSizeA(g_fonts.small->FontSize, 1e9f, 0, it->label).x;
         lx -= w;
         dl->AddText(g_fonts.small, g_fonts.small->FontSize, ImVec2(lx, p0.y + S(5)), IM_COL32(200, 205, 212, 255), it->label);
@@ -603,10 +604,13 @@ void lineage_node(ModelInfo& m, const VersionInfo& v, int& selected) {
     if (!has_children) f |= ImGuiTreeNodeFlags_Leaf;
     if (selected == v.number) f |= ImGuiTreeNodeFlags_Selected;
     char label[128];
-    std::snprintf(label, sizeof label, "v%d  acc %.3f%s%s", v.number, v.metrics.count("accuracy") ? v.metrics.at("accuracy") : 0.0f,
-                  v.aliases.empty() ? "" : "  @", v.aliases.empty() ? "" : v.aliases[0].c_str());
+    std::snprintf(label, sizeof label, "v%d  %.3f", v.number, v.metrics.count("accuracy") ? v.metrics.at("accuracy") : 0.0f);
     bool open = ImGui::TreeNodeEx(reinterpret_cast<void*>(static_cast<intptr_t>(v.number)), f, "%s", label);
     if (ImGui::IsItemClicked()) selected = v.number;
+    if (!v.aliases.empty()) {
+        ImGui::SameLine(0, 0);
+        ImGui::TextColored(v.aliases[0] == "production" ? kGood : kWarn, " @%s", v.aliases[0].c_str());
+    }
     if (open) {
         for (auto& c : m.versions)
             if (c.parent == v.number) lineage_node(m, c, selected);
@@ -756,12 +760,14 @@ void draw_registry_panel(App& app) {
     section("Alias history");
     alias_timeline(app, *m);
     if (!r.message.empty()) ImGui::TextDisabled("%s", r.message.c_str());
+    ImGui::EndChild();
 
     if (r.confirm_open) {
         ImGui::OpenPopup("Confirm");
         r.confirm_open = false;
     }
-    ImGui::SetNextWindowPos(ImGui::GetMainViewport()->GetCenter(), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+    if (ImGui::IsPopupOpen("Confirm"))
+        ImGui::SetNextWindowPos(ImGui::GetMainViewport()->GetCenter(), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
     if (ImGui::BeginPopupModal("Confirm", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
         auto& p = r.pending;
         if (p.action == "promote") ImGui::Text("Point '%s' of %s at v%d?", p.alias.c_str(), m->name.c_str(), p.version);
@@ -880,13 +886,15 @@ void draw_evaluate_panel(App& app) {
     for (size_t c = 0; c < e.roc.size(); ++c) series.push_back({"", &e.roc[c].tpr, class_rgb(static_cast<int>(c)), false, &e.roc[c].fpr});
     static const std::vector<float> diag = {0, 1}, diag_x = {0, 1};
     series.push_back({"chance", &diag, {120, 124, 130}, true, &diag_x});
-    float ph = std::max(S(150), ImGui::GetContentRegionAvail().y - S(56));
+    float ph = std::max(S(150), ImGui::GetContentRegionAvail().y - 2 * ImGui::GetTextLineHeightWithSpacing() - S(8));
     plot(app, "eval.roc", "TPR vs FPR", series, ImVec2(0, ph), 0, 1, 1);
-    ImGui::TextDisabled("AUC:");
+    ImGui::TextDisabled("AUC");
+    float right = ImGui::GetWindowContentRegionMax().x;
     for (size_t c = 0; c < labels.size(); ++c) {
         ImGui::SameLine();
+        float w = ImGui::CalcTextSize(labels[c].c_str()).x;
+        if (ImGui::GetCursorPosX() + w > right) ImGui::NewLine();  // wrap the list
         ImGui::TextColored(to_vec4(class_rgb(static_cast<int>(c))), "%s", labels[c].c_str());
-        if (ImGui::GetCursorPosX() > ImGui::GetContentRegionAvail().x) {}
     }
     ImGui::EndChild();
 }
@@ -1258,7 +1266,8 @@ void dashboard_draw(App& app) {
     ImGui::EndChild();
     ImGui::SameLine();
     // Content: the panel's title, then the panel.
-    ImGui::BeginChild("content", ImVec2(0, body_h), false);
+    // Panels fill this exactly and scroll inside their own children.
+    ImGui::BeginChild("content", ImVec2(0, body_h), false, ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);
     ImVec2 t0 = ImGui::GetCursorScreenPos();
     ImGui::PushFont(g_fonts.title);
     ImGui::TextUnformatted(panel_name(app.panel));
