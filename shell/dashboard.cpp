@@ -159,12 +159,14 @@ bool dashboard_prepare(App& app, const char* font_path) {
 
 namespace {
 
-// Grey images uploaded once as RGBA textures, keyed by the bytes' address (the app state owns the bytes).
+// Grey images uploaded once as RGBA textures, keyed by their contents (FNV-1a; thumbnails are tiny).
 ImTextureID grey_texture(const std::vector<uint8_t>& grey, int w, int h) {
-    struct Entry { const void* key; size_t n; GLuint tex; };
+    struct Entry { uint64_t key; GLuint tex; };
     static std::vector<Entry> cache;
+    uint64_t key = 1469598103934665603ull ^ (static_cast<uint64_t>(w) << 32 | static_cast<uint64_t>(h));
+    for (uint8_t b : grey) key = (key ^ b) * 1099511628211ull;
     for (auto& e : cache)
-        if (e.key == grey.data() && e.n == grey.size()) return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(e.tex));
+        if (e.key == key) return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(e.tex));
     std::vector<uint8_t> rgba(static_cast<size_t>(w) * h * 4);
     for (size_t i = 0; i < grey.size() && i * 4 < rgba.size(); ++i)
         rgba[i * 4] = rgba[i * 4 + 1] = rgba[i * 4 + 2] = grey[i], rgba[i * 4 + 3] = 255;
@@ -180,7 +182,7 @@ ImTextureID grey_texture(const std::vector<uint8_t>& grey, int w, int h) {
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
     glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, w, h, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
     glBindTexture(GL_TEXTURE_2D, static_cast<GLuint>(last));
-    cache.push_back({grey.data(), grey.size(), tex});
+    cache.push_back({key, tex});
     return reinterpret_cast<ImTextureID>(static_cast<intptr_t>(tex));
 }
 

@@ -50,7 +50,13 @@ void ensure_imgui_context() {
 // One frame into the currently bound framebuffer of fb_w x fb_h pixels; new_frame_platform() updates ImGui's IO.
 template <class PlatformNewFrame>
 void render_frame(App& app, const char* font_path, int fb_w, int fb_h, PlatformNewFrame new_frame_platform) {
-    if (dashboard_prepare(app, font_path)) ImGui_ImplOpenGL3_DestroyDeviceObjects();  // fonts changed: re-upload
+    // Fonts changed (first frame or a new scale): re-upload only the font texture. Destroying all device objects
+    // would trip ImGui 1.86's OpenGL3 backend, which keeps its old buffer sizes and then writes past new buffers.
+    ImTextureID uploaded = ImGui::GetIO().Fonts->TexID;
+    if (dashboard_prepare(app, font_path) && uploaded) {
+        ImGui_ImplOpenGL3_DestroyFontsTexture();
+        ImGui_ImplOpenGL3_CreateFontsTexture();
+    }
     ImGui_ImplOpenGL3_NewFrame();
     new_frame_platform();
     ImGui::NewFrame();
@@ -170,6 +176,9 @@ Image render_offscreen(App& app, const OffscreenDesc& desc) {
     const char* font = desc.font_path ? desc.font_path : kDefaultFontPath;
     for (int i = 0; i < frames; ++i) render_frame(app, font, w, h, [] { ImGui_ImplEGL_NewFrame(1.0f / 60.0f); });
     glFinish();
+    // A GL error means the image cannot be trusted (e.g. a failed upload draws nothing): fail loudly.
+    if (GLenum err = glGetError(); err != GL_NO_ERROR)
+        fail("gl_error", "dashboard: OpenGL error " + std::to_string(err) + " while rendering offscreen");
     Image img;
     img.width = w, img.height = h;
     img.rgba.resize(static_cast<size_t>(w) * h * 4);
