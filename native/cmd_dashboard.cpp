@@ -23,7 +23,7 @@ void parse_size(const std::string& s, int& w, int& h) {
 }
 
 void dashboard(const DashboardOptions& o) {
-    shell::App app = shell::make_sample_app();
+    shell::App app = shell::make_app();
     auto panel = shell::panel_from_name(o.panel);
     if (!panel) {
         std::string names;

@@ -173,6 +173,7 @@ struct PlaygroundState {
     std::vector<float> canvas;
     std::vector<std::string> class_names;
     std::vector<float> probs;        // live class probabilities
+    std::vector<std::vector<float>> templates;  // 8x8 class means (0..1) of the baseline; empty: glyph templates
     bool use_production = true;
     int version = 0;                 // when !use_production
     float brush = 1.0f;

@@ -289,9 +289,18 @@ void plot(App& app, const char* id, const char* title, const std::vector<Series>
     for (auto& s : series) {
         const auto& v = *s.values;
         for (size_t i = 1; i < v.size(); ++i) {
-            if (s.dashed && (i % 2)) continue;
             float x0 = s.xs ? (*s.xs)[i - 1] * x_max : static_cast<float>(i - 1), x1 = s.xs ? (*s.xs)[i] * x_max : static_cast<float>(i);
-            dl->AddLine(map(x0, v[i - 1]), map(x1, v[i]), to_u32(s.color), S(2));
+            ImVec2 q0 = map(x0, v[i - 1]), q1 = map(x1, v[i]);
+            if (!s.dashed) {
+                dl->AddLine(q0, q1, to_u32(s.color), S(2));
+                continue;
+            }
+            float len = std::hypot(q1.x - q0.x, q1.y - q0.y), dash = S(6);
+            for (float t = 0; t < len; t += 2 * dash) {
+                float t1 = std::min(len, t + dash);
+                dl->AddLine(ImVec2(q0.x + (q1.x - q0.x) * t / len, q0.y + (q1.y - q0.y) * t / len),
+                            ImVec2(q0.x + (q1.x - q0.x) * t1 / len, q0.y + (q1.y - q0.y) * t1 / len), to_u32(s.color), S(1.5f));
+            }
         }
         if (v.size() == 1) dl->AddCircleFilled(map(0, v[0]), S(3), to_u32(s.color));
     }
@@ -802,7 +811,12 @@ void draw_evaluate_panel(App& app) {
         ImGui::TextDisabled("Evaluate a version from the Registry panel.");
         return;
     }
-    ImGui::Text("%s v%d on the held-out split", e.model.c_str(), e.version);
+    if (e.version > 0) ImGui::Text("%s v%d on the held-out split", e.model.c_str(), e.version);
+    else ImGui::Text("%s on the held-out split (%lld samples)", e.model.c_str(), [&] {
+        long long t = 0;
+        for (auto& row : e.confusion) for (auto v : row) t += v;
+        return t;
+    }());
     float avail_h = ImGui::GetContentRegionAvail().y;
     float side = std::min(S(420), avail_h - S(40));
     ImGui::BeginChild("cm", ImVec2(side + S(70), 0), true);
@@ -1100,6 +1114,7 @@ void draw_playground_panel(App& app) {
         int prod = m->alias_target("production");
         ImGui::TextDisabled("%s %s", m->name.c_str(), p.use_production ? (prod ? ("v" + std::to_string(prod) + " (production)").c_str() : "has no production version") : ("v" + std::to_string(p.version)).c_str());
     }
+    if (!p.templates.empty()) ImGui::TextColored(kWarn, "Scoring with the digits nearest-class-mean baseline (no trained weights loaded).");
     section("Class probabilities (live)");
     if (p.probs.size() != p.class_names.size()) playground_predict(app);
     int best = p.probs.empty() ? -1 : static_cast<int>(std::max_element(p.probs.begin(), p.probs.end()) - p.probs.begin());

@@ -2,6 +2,7 @@
 // with deterministic curves (same seed, same run), so every control and progress path can be exercised.
 //
 // Index of this file
+// [SECTION] Core data (bundled datasets, baseline evaluation)
 // [SECTION] Train
 // [SECTION] Registry
 // [SECTION] Playground
@@ -13,6 +14,8 @@
 #include <cmath>
 #include <ctime>
 
+#include "core/data.h"
+#include "core/metrics.h"
 #include "core/random.h"
 
 namespace cairn::shell {
@@ -27,6 +30,141 @@ std::string now_string() {
 }
 
 }  // namespace
+
+//-----------------------------------------------------------------------------
+// [SECTION] Core data (bundled datasets, baseline evaluation)
+//-----------------------------------------------------------------------------
+
+namespace {
+
+const char* describe_dataset(const std::string& name) {
+    if (name == "iris") return "Fisher's iris flowers: 4 measurements, 3 species";
+    if (name == "digits") return "8x8 handwritten digits (UCI), grey levels 0..16";
+    if (name == "breast_cancer") return "Wisconsin diagnostic breast cancer: 30 cell-nucleus features";
+    if (name.rfind("fashion_mnist", 0) == 0) return "Fashion-MNIST subset: 28x28 grey clothing images, 10 classes";
+    return "";
+}
+
+DatasetView view_of(const Dataset& ds) {
+    DatasetView v;
+    v.name = ds.name;
+    v.description = describe_dataset(ds.name);
+    v.rows = ds.size();
+    v.columns = ds.schema.feature_names;
+    v.class_names = ds.schema.class_names;
+    v.class_counts.assign(v.class_names.size(), 0);
+    for (int32_t l : ds.labels)
+        if (l >= 0 && static_cast<size_t>(l) < v.class_counts.size()) ++v.class_counts[static_cast<size_t>(l)];
+    Tensor f = ds.features.contiguous();
+    int64_t d = ds.size() ? f.numel() / ds.size() : 0;
+    const float* x = f.data<float>();
+    for (int64_t i = 0; i < std::min<int64_t>(8, ds.size()) && !ds.schema.is_image(); ++i) {
+        std::vector<float> row(x + i * d, x + (i + 1) * d);
+        row.push_back(static_cast<float>(ds.labels[static_cast<size_t>(i)]));
+        v.preview.push_back(std::move(row));
+    }
+    // Images: the schema's shape; digits are 8x8 images stored as 64 grey columns (0..16).
+    int h = static_cast<int>(ds.schema.image_h), w = static_cast<int>(ds.schema.image_w), c = std::max<int>(1, static_cast<int>(ds.schema.image_c));
+    float scale = 255.0f;
+    if (!ds.schema.is_image() && ds.name == "digits" && d == 64) h = w = 8, c = 1, scale = 255.0f / 16.0f;
+    if (h > 0 && w > 0 && d == static_cast<int64_t>(h) * w * c) {
+        v.image_h = h, v.image_w = w;
+        for (int64_t i = 0; i < std::min<int64_t>(30, ds.size()); ++i) {
+            std::vector<uint8_t> img(static_cast<size_t>(h) * w);
+            for (size_t p = 0; p < img.size(); ++p) {
+                float s = 0;
+                for (int k = 0; k < c; ++k) s += x[i * d + static_cast<int64_t>(p) * c + k];
+                img[p] = static_cast<uint8_t>(std::clamp(s / c * scale, 0.0f, 255.0f) + 0.5f);
+            }
+            v.thumbnails.push_back(std::move(img));
+            v.thumbnail_labels.push_back(ds.labels[static_cast<size_t>(i)]);
+        }
+    }
+    return v;
+}
+
+// Nearest class mean on digits (every fifth sample held out), scored as a softmax over negative squared
+// distances: a real, reproducible model to evaluate and to draw against until trained versions exist.
+void digits_baseline(App& app, const Dataset& ds) {
+    const int64_t n = ds.size(), d = 64;
+    const int k = static_cast<int>(ds.num_classes());
+    if (d != ds.features.numel() / std::max<int64_t>(1, n) || k < 2) return;
+    Tensor f = ds.features.contiguous();
+    const float* x = f.data<float>();
+    std::vector<std::vector<float>> mean(static_cast<size_t>(k), std::vector<float>(d, 0.0f));
+    std::vector<int> count(static_cast<size_t>(k), 0);
+    for (int64_t i = 0; i < n; ++i) {
+        if (i % 5 == 0) continue;
+        int l = ds.labels[static_cast<size_t>(i)];
+        for (int64_t j = 0; j < d; ++j) mean[static_cast<size_t>(l)][j] += x[i * d + j] / 16.0f;
+        ++count[static_cast<size_t>(l)];
+    }
+    for (int c = 0; c < k; ++c)
+        for (auto& m : mean[static_cast<size_t>(c)]) m /= std::max(1, count[static_cast<size_t>(c)]);
+    std::vector<int32_t> y;
+    std::vector<float> probs;
+    for (int64_t i = 0; i < n; i += 5) {
+        std::vector<float> logit(static_cast<size_t>(k));
+        for (int c = 0; c < k; ++c) {
+            float dist = 0;
+            for (int64_t j = 0; j < d; ++j) dist += (x[i * d + j] / 16.0f - mean[static_cast<size_t>(c)][j]) * (x[i * d + j] / 16.0f - mean[static_cast<size_t>(c)][j]);
+            logit[static_cast<size_t>(c)] = -dist;
+        }
+        float mx = *std::max_element(logit.begin(), logit.end()), sum = 0;
+        for (auto& l : logit) sum += (l = std::exp(l - mx));
+        for (auto l : logit) probs.push_back(l / sum);
+        y.push_back(ds.labels[static_cast<size_t>(i)]);
+    }
+    Tensor p = Tensor::from({static_cast<int64_t>(y.size()), k}, probs.data());
+    ClassificationReport r = evaluate_classification(y, p, ds.schema.class_names);
+    auto& e = app.eval;
+    e.model = "digits nearest-class-mean baseline";
+    e.version = 0;
+    e.class_names = ds.schema.class_names;
+    e.confusion = r.confusion;
+    e.roc.clear();
+    for (auto& rc : r.roc) {
+        shell::RocCurve c;
+        c.fpr.assign(rc.fpr.begin(), rc.fpr.end());
+        c.tpr.assign(rc.tpr.begin(), rc.tpr.end());
+        c.auc = static_cast<float>(rc.auc);
+        e.roc.push_back(std::move(c));
+    }
+    app.playground.templates = std::move(mean);
+    // Start the canvas with a held-out "3", so the panel shows a real prediction before anyone draws.
+    for (int64_t i = 0; i < n; i += 5)
+        if (ds.labels[static_cast<size_t>(i)] == 3) {
+            app.playground.size = 8;
+            app.playground.canvas.assign(64, 0.0f);
+            for (int64_t j = 0; j < d; ++j) app.playground.canvas[static_cast<size_t>(j)] = x[i * d + j] / 16.0f;
+            break;
+        }
+    app.playground.class_names = ds.schema.class_names;
+}
+
+}  // namespace
+
+App make_app() {
+    App app = make_sample_app();
+    std::vector<DatasetView> views;
+    for (const auto& name : bundled_dataset_names()) {
+        if (name.size() > 5 && name.compare(name.size() - 5, 5, "_test") == 0) continue;  // held-out halves
+        try {
+            Dataset ds = load_bundled_dataset(name);
+            if (name == "digits") digits_baseline(app, ds);
+            views.push_back(view_of(ds));
+        } catch (const std::exception& e) {
+            app.train.message = "Could not load bundled dataset " + name + ": " + e.what();
+        }
+    }
+    if (!views.empty()) {
+        app.data.datasets = std::move(views);
+        for (size_t i = 0; i < app.data.datasets.size(); ++i)
+            if (app.data.datasets[i].name == "digits") app.data.selected = app.train.config.dataset = static_cast<int>(i);
+    }
+    playground_predict(app);
+    return app;
+}
 
 //-----------------------------------------------------------------------------
 // [SECTION] Train
@@ -190,9 +328,21 @@ void playground_predict(App& app) {
     if (ink < 0.5f) return;
     std::vector<float> logits(n);
     for (size_t c = 0; c < n; ++c) {
-        auto tpl = sample_digit(static_cast<int>(c), p.size, 1);
+        // The baseline's class means are 8x8: a 28x28 drawing is compared after box-averaging it down.
+        std::vector<float> tpl, canvas = p.canvas;
+        if (p.templates.size() == n) {
+            tpl = p.templates[c];
+            if (p.size != 8) {
+                canvas.assign(64, 0.0f);
+                for (int y = 0; y < p.size; ++y)
+                    for (int x = 0; x < p.size; ++x)
+                        canvas[static_cast<size_t>(y * 8 / p.size * 8 + x * 8 / p.size)] += p.canvas[static_cast<size_t>(y) * p.size + x] * 64.0f / (p.size * p.size);
+            }
+        } else {
+            tpl = sample_digit(static_cast<int>(c), p.size, 1);
+        }
         float d = 0;
-        for (size_t i = 0; i < tpl.size(); ++i) d += (tpl[i] - p.canvas[i]) * (tpl[i] - p.canvas[i]);
+        for (size_t i = 0; i < tpl.size(); ++i) d += (tpl[i] - canvas[i]) * (tpl[i] - canvas[i]);
         logits[c] = -d * 64.0f / static_cast<float>(tpl.size()) * 0.6f;
     }
     float mx = *std::max_element(logits.begin(), logits.end()), sum = 0;

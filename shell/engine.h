@@ -5,6 +5,12 @@
 
 namespace cairn::shell {
 
+// The app over the core: make_sample_app() with the Data panel holding the core's bundled datasets, and the
+// Evaluate and Playground panels driven by a nearest-class-mean baseline fitted on the bundled digits (evaluated
+// with core/metrics on a held-out fifth). Registry, Compare and Storage keep sample contents until the registry
+// lands.
+App make_app();
+
 // Advances every running job by one frame's slice; dt_s is the frame time.
 void engine_tick(App& app, double dt_s);
 

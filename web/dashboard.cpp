@@ -9,7 +9,7 @@
 
 int main() {
     using namespace cairn::shell;
-    static App app = make_sample_app();
+    static App app = make_app();
     app.storage.backend = "memory store (this tab)";
     playground_predict(app);
     try {
