@@ -14,6 +14,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -94,8 +95,11 @@ struct Curves {  // one value per epoch
     std::vector<float> train_loss, val_loss, train_acc, val_acc;
 };
 
+struct TrainSession;  // the core's model and Trainer for the current run (shell/engine.cpp)
+
 struct TrainState {
     TrainConfig config;
+    std::shared_ptr<TrainSession> session;  // null: no core run (the sample curves are shown)
     RunState state = RunState::idle;
     int epoch = 0, step = 0, steps_per_epoch = 0;
     int batches_per_frame = 4;
@@ -141,7 +145,12 @@ struct ModelInfo {
     int alias_target(std::string_view alias) const;  // 0 when unset
 };
 
+}  // namespace cairn::shell
+namespace cairn { class Store; }
+namespace cairn::shell {
+
 struct RegistryState {
+    std::shared_ptr<Store> store;  // the registry's store (file store natively, memory in the page); null: samples
     std::vector<ModelInfo> models;
     int selected_model = 0;
     int selected_version = 0;  // version number; 0: none

@@ -4,7 +4,7 @@
 // Index of this file
 // [SECTION] Core data (bundled datasets, baseline evaluation)
 // [SECTION] Train
-// [SECTION] Registry
+// [SECTION] Registry (samples, or core/registry.h over a Store)
 // [SECTION] Playground
 // [SECTION] Storage
 // [SECTION] Tick
@@ -12,15 +12,33 @@
 
 #include <algorithm>
 #include <cmath>
+#include <chrono>
 #include <ctime>
+#include <iterator>
+#include <fstream>
 
 #include "core/data.h"
 #include "core/metrics.h"
+#include "core/model.h"
+#include "core/preprocess.h"
+#include "core/train.h"
 #include "core/random.h"
+#include "core/registry.h"
 
 namespace cairn::shell {
 
 namespace {
+
+int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string time_string(int64_t ms) {
+    std::time_t t = static_cast<std::time_t>(ms / 1000);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", std::gmtime(&t));
+    return buf;
+}
 
 std::string now_string() {
     std::time_t t = std::time(nullptr);
@@ -162,6 +180,11 @@ App make_app() {
         for (size_t i = 0; i < app.data.datasets.size(); ++i)
             if (app.data.datasets[i].name == "digits") app.data.selected = app.train.config.dataset = static_cast<int>(i);
     }
+    // Training here is real (the core's Trainer): start from an empty run rather than the sample curves.
+    app.train.state = RunState::idle;
+    app.train.curves = {};
+    app.train.epoch = app.train.step = 0;
+    app.train.job = {"Training", 0.0f, 0.0, false};
     playground_predict(app);
     return app;
 }
@@ -169,6 +192,64 @@ App make_app() {
 //-----------------------------------------------------------------------------
 // [SECTION] Train
 //-----------------------------------------------------------------------------
+
+// The core's side of a run: the standardized data, the model built from the editor's architecture, its Trainer.
+struct TrainSession {
+    Dataset data;
+    Preprocessing prep;
+    Model model;
+    std::unique_ptr<Trainer> trainer;
+};
+
+namespace {
+
+// The editor's layers as the core's architecture JSON. Image inputs get a flatten before the first dense layer,
+// and the output layer (dense, one unit per class, softmax) is added unless the last layer already is one.
+Json architecture_json(const TrainConfig& c, const Dataset& ds) {
+    Json layers = Json::array();
+    bool flat = !ds.schema.is_image();
+    for (auto& l : c.layers) {
+        Json j;
+        std::string act = l.activation == Activation::none ? "linear" : activation_name(l.activation);
+        switch (l.kind) {
+            case LayerKind::dense:
+                if (!flat) layers.push_back({{"type", "flatten"}}), flat = true;
+                j = {{"type", "dense"}, {"units", l.size}, {"activation", act}};
+                break;
+            case LayerKind::conv2d:
+                j = {{"type", "conv2d"}, {"filters", l.size}, {"kernel_size", l.kernel}, {"padding", "same"}, {"activation", act}};
+                break;
+            case LayerKind::maxpool: j = {{"type", "maxpool2d"}}; break;
+            case LayerKind::dropout: j = {{"type", "dropout"}, {"rate", l.size / 100.0}}; break;
+            case LayerKind::flatten: j = {{"type", "flatten"}}, flat = true; break;
+            case LayerKind::count: break;
+        }
+        layers.push_back(j);
+    }
+    int64_t k = ds.num_classes();
+    if (!layers.empty() && layers.back()["type"] == "dense" && layers.back()["units"] == k) {
+        layers.back()["activation"] = "softmax";
+    } else {
+        if (!flat) layers.push_back({{"type", "flatten"}});
+        layers.push_back({{"type", "dense"}, {"units", k}, {"activation", "softmax"}});
+    }
+    Json input = Json::array();
+    for (size_t i = 1; i < ds.features.shape().size(); ++i) input.push_back(ds.features.shape()[i]);
+    return {{"input", input}, {"layers", layers}};
+}
+
+void sync_curves(TrainState& t) {
+    auto& h = t.session->trainer->history();
+    t.curves = {};
+    for (auto& e : h) {
+        t.curves.train_loss.push_back(static_cast<float>(e.loss));
+        t.curves.train_acc.push_back(static_cast<float>(e.accuracy));
+        t.curves.val_loss.push_back(static_cast<float>(e.has_validation ? e.val_loss : e.loss));
+        t.curves.val_acc.push_back(static_cast<float>(e.has_validation ? e.val_accuracy : e.accuracy));
+    }
+}
+
+}  // namespace
 
 void train_start(App& app) {
     auto& t = app.train;
@@ -182,13 +263,42 @@ void train_start(App& app) {
         t.message = "Add at least one layer before training";
         return;
     }
-    const auto& ds = app.data.datasets.at(static_cast<size_t>(t.config.dataset));
-    t.steps_per_epoch = static_cast<int>(std::max<int64_t>(1, (ds.rows * 8 / 10 + t.config.batch_size - 1) / t.config.batch_size));
+    const auto& view = app.data.datasets.at(static_cast<size_t>(t.config.dataset));
     t.epoch = t.step = 0;
     t.curves = {};
+    t.session.reset();
+    if (has_bundled_dataset(view.name)) {
+        // A real run: the core's Trainer, a few batches per frame (engine_tick).
+        try {
+            auto s = std::make_shared<TrainSession>();
+            Dataset raw = load_bundled_dataset(view.name);
+            s->prep = fit_preprocessing(raw);
+            s->data = s->prep.apply(raw);
+            s->model = Model::from_json(architecture_json(t.config, s->data), static_cast<uint64_t>(t.config.seed));
+            TrainDesc d;
+            d.epochs = t.config.epochs;
+            d.batch_size = t.config.batch_size;
+            d.seed = static_cast<uint64_t>(t.config.seed);
+            d.validation_split = 0.2f;
+            d.optimizer.type = optimizer_name(t.config.optimizer);
+            d.optimizer.lr = t.config.learning_rate;
+            if (t.config.optimizer == Optimizer::momentum) d.optimizer.momentum = t.config.momentum;
+            d.optimizer.weight_decay = t.config.weight_decay;
+            if (t.config.early_stopping) d.early_stopping.patience = 3;
+            s->trainer = std::make_unique<Trainer>(s->model, s->data, d);
+            t.steps_per_epoch = static_cast<int>(s->trainer->batches_per_epoch());
+            t.session = std::move(s);
+        } catch (const std::exception& e) {
+            t.state = RunState::idle;
+            t.message = std::string("Cannot train: ") + e.what();
+            return;
+        }
+    } else {
+        t.steps_per_epoch = static_cast<int>(std::max<int64_t>(1, (view.rows * 8 / 10 + t.config.batch_size - 1) / t.config.batch_size));
+    }
     t.job = {"Training", 0.0f, 0.0, true};
     t.state = RunState::running;
-    t.message = "Training " + ds.name + " with " + optimizer_name(t.config.optimizer) + ", seed " + std::to_string(t.config.seed);
+    t.message = "Training " + view.name + " with " + optimizer_name(t.config.optimizer) + ", seed " + std::to_string(t.config.seed);
 }
 
 void train_pause(App& app) {
@@ -204,13 +314,48 @@ void train_stop(App& app) {
     if (t.state == RunState::idle || t.state == RunState::done) return;
     t.state = RunState::done;
     t.job.running = false;
+    if (t.session) {
+        if (!t.session->trainer->done()) t.session->trainer->cancel();
+        sync_curves(t);
+    }
     if (t.curves.val_acc.empty()) {
         t.message = "Stopped before the first epoch finished: nothing to register";
         return;
     }
-    // Register the run as a new version of the dataset's model.
     const auto& ds = app.data.datasets.at(static_cast<size_t>(t.config.dataset));
     std::string name = ds.name + "-mlp";
+    std::replace(name.begin(), name.end(), '_', '-');
+    if (t.session && app.registry.store) {
+        // A real run: register it in the registry (weights, preprocessing, curves, validation metrics).
+        try {
+            auto& sess = *t.session;
+            VersionDesc d;
+            d.model = name;
+            d.model_description = "MLP trained on " + ds.name + " from the dashboard";
+            d.artifact = sess.model.to_artifact();
+            d.artifact.preprocessing = sess.prep.to_json();
+            d.dataset_name = ds.name;
+            d.dataset_schema = schema_to_json(sess.data.schema);
+            d.dataset_samples = sess.data.size();
+            d.hyperparameters = {{"optimizer", optimizer_name(t.config.optimizer)}, {"learning_rate", t.config.learning_rate},
+                                 {"batch_size", t.config.batch_size}, {"epochs", t.config.epochs}, {"seed", t.config.seed},
+                                 {"weight_decay", t.config.weight_decay}};
+            d.training_history = {{"loss", t.curves.train_loss}, {"val_loss", t.curves.val_loss},
+                                  {"accuracy", t.curves.train_acc}, {"val_accuracy", t.curves.val_acc}};
+            d.metrics = {{"validation", {{"accuracy", t.curves.val_acc.back()}, {"loss", t.curves.val_loss.back()}}}};
+            d.created_ms = now_ms();
+            Ref ref = register_version(*app.registry.store, d);
+            t.message = "Registered " + ref.str();
+            registry_refresh(app);
+            for (size_t i = 0; i < app.registry.models.size(); ++i)
+                if (app.registry.models[i].name == name) app.registry.selected_model = static_cast<int>(i);
+            app.registry.selected_version = static_cast<int>(ref.version);
+        } catch (const std::exception& e) {
+            t.message = std::string("Training finished but registering failed: ") + e.what();
+        }
+        return;
+    }
+    // Sample mode: add the run to the sample registry.
     auto& models = app.registry.models;
     auto it = std::find_if(models.begin(), models.end(), [&](auto& m) { return m.name == name; });
     if (it == models.end()) {
@@ -268,7 +413,151 @@ void train_batch(App& app) {
 // [SECTION] Registry
 //-----------------------------------------------------------------------------
 
+namespace {
+
+std::vector<float> floats(const Json& j) {
+    std::vector<float> v;
+    if (j.is_array())
+        for (auto& x : j) v.push_back(x.is_number() ? x.get<float>() : 0.0f);
+    return v;
+}
+
+std::string json_value_string(const Json& v) {
+    if (v.is_string()) return v.get<std::string>();
+    return v.dump();
+}
+
+// One version's manifest (and weights, for per-layer distances) as the panels' VersionInfo.
+VersionInfo version_info(const Store& s, const Json& record, const Ref& ref) {
+    VersionInfo v;
+    v.number = static_cast<int>(ref.version);
+    Json m = load_manifest(s, ref);
+    v.created = time_string(m.value("created_ms", int64_t{0}));
+    v.size_bytes = m["weights"].value("size", int64_t{0});
+    if (m["optimizer_state"].is_object()) v.size_bytes += m["optimizer_state"].value("size", int64_t{0});
+    v.hash = m["weights"].value("blob", std::string());
+    if (m["parent"].is_object() && m["parent"].value("model", std::string()) == ref.model) v.parent = m["parent"].value("version", 0);
+    if (m["metrics"].is_object())
+        for (auto& [split, metrics] : m["metrics"].items())
+            if (metrics.is_object())
+                for (auto& [k, x] : metrics.items())
+                    if (x.is_number() && !v.metrics.count(k)) v.metrics[k] = x.get<float>();
+    if (m["hyperparameters"].is_object())
+        for (auto& [k, x] : m["hyperparameters"].items()) v.hyper[k] = json_value_string(x);
+    if (record["aliases"].is_object())
+        for (auto& [alias, target] : record["aliases"].items())
+            if (target.is_number() && target.get<int64_t>() == ref.version) v.aliases.push_back(alias);
+    v.archived = record["archived"].is_object() && record["archived"].contains(std::to_string(ref.version));
+    v.notes = m.value("notes", std::string());
+    if (m["tags"].is_array())
+        for (auto& t : m["tags"]) v.tags.push_back(json_value_string(t));
+    const Json& h = m["training_history"];
+    if (h.is_object()) {
+        v.curves.train_loss = floats(h.value("loss", Json()));
+        v.curves.val_loss = floats(h.value("val_loss", Json()));
+        v.curves.train_acc = floats(h.value("accuracy", Json()));
+        v.curves.val_acc = floats(h.value("val_accuracy", Json()));
+    }
+    LoadedVersion lv = load_version(s, ref.str());
+    for (auto& nt : lv.artifact.weights) {
+        Tensor t = nt.tensor.contiguous();
+        if (t.dtype() != DType::f32) continue;
+        v.layer_names.push_back(nt.name);
+        v.layer_weights.emplace_back(t.data<float>(), t.data<float>() + t.numel());
+    }
+    return v;
+}
+
+}  // namespace
+
+void registry_apply_samples(App& app);
+
+void registry_attach(App& app, std::shared_ptr<Store> store) {
+    app.registry.store = std::move(store);
+    app.registry.models.clear();
+    app.registry.selected_version = 0;
+    app.storage.integrity.clear();
+    registry_refresh(app);
+}
+
+void registry_refresh(App& app) {
+    auto& r = app.registry;
+    if (!r.store) return;
+    const Store& s = *r.store;
+    std::vector<ModelInfo> models;
+    try {
+        for (const auto& name : list_models(s)) {
+            ModelInfo m;
+            m.name = name;
+            Json record = model_record(s, name);
+            for (int64_t n : list_versions(s, name, true)) {
+                try {
+                    m.versions.push_back(version_info(s, record, {name, n}));
+                } catch (const std::exception& e) {
+                    VersionInfo broken;
+                    broken.number = static_cast<int>(n);
+                    broken.notes = std::string("cannot load: ") + e.what();
+                    broken.tags = {"damaged"};
+                    m.versions.push_back(std::move(broken));
+                }
+            }
+            if (record["history"].is_array())
+                for (auto& h : record["history"])
+                    m.alias_history.push_back({h.value("alias", std::string()), h["to"].is_number() ? h["to"].get<int>() : 0,
+                                               time_string(h.value("time_ms", int64_t{0})), h.value("action", std::string())});
+            models.push_back(std::move(m));
+        }
+    } catch (const std::exception& e) {
+        r.message = std::string("Registry: ") + e.what();
+    }
+    r.models = std::move(models);
+    // Storage: every key's bytes, and one integrity row per version.
+    auto& st = app.storage;
+    st.backend = s.describe();
+    st.used_bytes = 0;
+    for (const auto& key : s.list(""))
+        if (auto b = s.get(key)) st.used_bytes += static_cast<int64_t>(b->size());
+    std::vector<IntegrityRow> rows;
+    for (auto& m : r.models)
+        for (auto& v : m.versions) {
+            std::string status = "not checked";
+            for (auto& old : st.integrity)
+                if (old.model == m.name && old.version == v.number) status = old.status;
+            rows.push_back({m.name, v.number, status});
+        }
+    st.integrity = std::move(rows);
+    if (!r.models.empty()) {
+        auto& m = r.models[static_cast<size_t>(std::clamp(r.selected_model, 0, static_cast<int>(r.models.size()) - 1))];
+        if (!m.versions.empty() && !m.find(r.selected_version)) r.selected_version = m.versions.back().number;
+        if (m.versions.size() >= 2 && (!m.find(app.compare.a) || !m.find(app.compare.b)))
+            app.compare = {m.versions[m.versions.size() - 2].number, m.versions.back().number};
+    }
+}
+
 void registry_apply(App& app) {
+    auto& r = app.registry;
+    if (r.store && !r.models.empty()) {
+        auto p = r.pending;
+        r.pending = {};
+        auto& m = r.models[static_cast<size_t>(std::clamp(r.selected_model, 0, static_cast<int>(r.models.size()) - 1))];
+        std::string ref = m.name + "/" + std::to_string(p.version);
+        try {
+            int64_t t = now_ms();
+            if (p.action == "promote") commit_plan(*r.store, [&](const Store& s) { return plan_set_alias(s, ref, p.alias, t, "dashboard"); });
+            else if (p.action == "rollback") commit_plan(*r.store, [&](const Store& s) { return plan_rollback(s, m.name, p.alias, t, "dashboard"); });
+            else if (p.action == "archive") commit_plan(*r.store, [&](const Store& s) { return plan_archive(s, ref, t, "dashboard"); });
+            else if (p.action == "delete") commit_plan(*r.store, [&](const Store& s) { return plan_delete(s, ref); });
+            r.message = p.action + " " + (p.alias.empty() ? ref : p.alias + " of " + m.name) + ": done";
+        } catch (const std::exception& e) {
+            r.message = p.action + " failed: " + e.what();
+        }
+        registry_refresh(app);
+        return;
+    }
+    registry_apply_samples(app);
+}
+
+void registry_apply_samples(App& app) {
     auto& r = app.registry;
     auto p = r.pending;
     r.pending = {};
@@ -361,11 +650,36 @@ void storage_check_start(App& app) {
 }
 
 void storage_export_start(App& app) {
-    app.storage.transfer = {"Exporting to " + app.storage.export_path, 0.0f, 0.0, true};
+    auto& s = app.storage;
+    s.transfer = {"Exporting to " + s.export_path, 0.0f, 0.0, true};
+    if (!app.registry.store) return;  // samples: the job only animates
+    try {
+        Bytes bytes = export_registry(*app.registry.store);
+        std::ofstream f(s.export_path, std::ios::binary);
+        f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        if (!f) fail("io_error", "cannot write '" + s.export_path + "'");
+        s.message = "Exported " + std::to_string(bytes.size()) + " bytes to " + s.export_path;
+    } catch (const std::exception& e) {
+        s.message = std::string("Export failed: ") + e.what();
+    }
+    s.transfer = {"Exported to " + s.export_path, 1.0f, 0.0, false};
 }
 
 void storage_import_start(App& app) {
-    app.storage.transfer = {"Importing " + app.storage.export_path, 0.0f, 0.0, true};
+    auto& s = app.storage;
+    s.transfer = {"Importing " + s.export_path, 0.0f, 0.0, true};
+    if (!app.registry.store) return;
+    try {
+        std::ifstream f(s.export_path, std::ios::binary);
+        if (!f) fail("not_found", "cannot read '" + s.export_path + "'");
+        Bytes bytes((std::istreambuf_iterator<char>(f)), {});
+        Json r = commit_plan(*app.registry.store, [&](const Store& st) { return plan_import(st, bytes, s.export_path); });
+        s.message = "Imported " + std::to_string(r.value("versions", Json::array()).size()) + " versions from " + s.export_path;
+        registry_refresh(app);
+    } catch (const std::exception& e) {
+        s.message = std::string("Import failed: ") + e.what();
+    }
+    s.transfer = {"Imported " + s.export_path, 1.0f, 0.0, false};
 }
 
 void evaluate_version(App& app, int version) {
@@ -380,7 +694,25 @@ void evaluate_version(App& app, int version) {
 
 void engine_tick(App& app, double dt_s) {
     auto& t = app.train;
-    if (t.state == RunState::running) {
+    if (t.state == RunState::running && t.session) {
+        auto& tr = *t.session->trainer;
+        try {
+            for (int i = 0; i < t.batches_per_frame && tr.step(); ++i) {}
+        } catch (const std::exception& e) {
+            t.message = std::string("Training stopped: ") + e.what();
+            tr.cancel();
+        }
+        sync_curves(t);
+        t.epoch = tr.epoch(), t.step = static_cast<int>(tr.batch());
+        t.job.elapsed_s += dt_s;
+        t.job.progress = tr.total_steps() ? static_cast<float>(tr.steps_done()) / static_cast<float>(tr.total_steps()) : 1.0f;
+        if (tr.done()) {
+            t.job.progress = 1.0f;
+            std::string reason = tr.stop_reason();
+            train_stop(app);
+            t.message += " (" + reason + ")";
+        }
+    } else if (t.state == RunState::running) {
         for (int i = 0; i < t.batches_per_frame && t.state == RunState::running; ++i) train_batch(app);
         t.job.elapsed_s += dt_s;
         int total = std::max(1, t.config.epochs * t.steps_per_epoch);
@@ -389,10 +721,21 @@ void engine_tick(App& app, double dt_s) {
     }
     auto& s = app.storage;
     if (s.check.running) {
-        // One version verified per frame (rehashing every blob is the slow part).
+        // One version verified per frame: load_version re-hashes the manifest and every blob.
         s.check.elapsed_s += dt_s;
         auto it = std::find_if(s.integrity.begin(), s.integrity.end(), [](auto& r) { return r.status == "pending"; });
-        if (it != s.integrity.end()) it->status = "ok";
+        if (it != s.integrity.end()) {
+            if (!app.registry.store) {
+                it->status = "ok";
+            } else {
+                try {
+                    load_version(*app.registry.store, it->model + "/" + std::to_string(it->version));
+                    it->status = "ok";
+                } catch (const std::exception& e) {
+                    it->status = e.what();
+                }
+            }
+        }
         size_t done = std::count_if(s.integrity.begin(), s.integrity.end(), [](auto& r) { return r.status != "pending"; });
         s.check.progress = s.integrity.empty() ? 1.0f : static_cast<float>(done) / static_cast<float>(s.integrity.size());
         if (done == s.integrity.size()) {

@@ -1,6 +1,7 @@
 // The dashboard's engine: the one place where panels' requests turn into work. Every long action is a Job that
 // advances a slice per frame (engine_tick), so the UI stays responsive in the page, where nothing may block.
 #pragma once
+#include "core/store.h"
 #include "shell/app.h"
 
 namespace cairn::shell {
@@ -10,6 +11,11 @@ namespace cairn::shell {
 // with core/metrics on a held-out fifth). Registry, Compare and Storage keep sample contents until the registry
 // lands.
 App make_app();
+
+// Connects the Registry, Compare, Evaluate-version and Storage panels to a registry over `store` (core/registry.h)
+// and reads it; finished training runs are registered there. Errors become panel messages, never exceptions.
+void registry_attach(App& app, std::shared_ptr<Store> store);
+void registry_refresh(App& app);
 
 // Advances every running job by one frame's slice; dt_s is the frame time.
 void engine_tick(App& app, double dt_s);

@@ -2,6 +2,9 @@
 // the page's canvas (web/dashboard.html). The browser owns the frame loop, so main() returns after installing it.
 #include <exception>
 #include <cstdio>
+#include <memory>
+
+#include "core/store.h"
 
 #include "shell/app.h"
 #include "shell/engine.h"
@@ -10,8 +13,9 @@
 int main() {
     using namespace cairn::shell;
     static App app = make_app();
-    app.storage.backend = "memory store (this tab)";
-    playground_predict(app);
+    // The registry lives in memory for now (lost on reload); the IndexedDB store replaces it when connected.
+    registry_attach(app, std::make_shared<cairn::MemoryStore>());
+    app.storage.backend = "memory store (this tab; not persisted)";
     try {
         run_window(app, {});
     } catch (const std::exception& e) {
