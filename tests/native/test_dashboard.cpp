@@ -325,6 +325,8 @@ TEST(Dashboard, RealTrainingRegistersVersionsTheRegistryPanelsRead) {
     app.train.config.early_stopping = false;
     app.train.state = RunState::idle;
     for (int run = 0; run < 2; ++run) {
+        // Training is deterministic in the seed (same seed, same weights, one shared blob): vary it.
+        app.train.config.seed = 42 + run;
         train_start(app);
         ASSERT_EQ(app.train.state, RunState::running) << app.train.message;
         ASSERT_TRUE(app.train.session);
