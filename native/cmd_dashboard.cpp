@@ -54,6 +54,7 @@ void dashboard(const DashboardOptions& o) {
     if (app.panel == shell::Panel::train) {
         // Show a real run caught in the middle: train the default MLP on digits (seeded, so the picture is
         // reproducible) for 60% of its epochs, then pause.
+        app.train.config.early_stopping = false;
         shell::train_start(app);
         while (app.train.state == shell::RunState::running && app.train.job.progress < 0.6f) shell::engine_tick(app, 1.0 / 60.0);
         shell::train_pause(app);

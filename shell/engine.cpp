@@ -355,7 +355,11 @@ void train_stop(App& app) {
         }
         return;
     }
-    // Sample mode: add the run to the sample registry.
+    if (t.session) {
+        t.message = "Training finished; no registry is attached, so the model was not saved";
+        return;
+    }
+    // Sample mode: add the simulated run to the sample registry.
     auto& models = app.registry.models;
     auto it = std::find_if(models.begin(), models.end(), [&](auto& m) { return m.name == name; });
     if (it == models.end()) {
