@@ -168,6 +168,7 @@ struct RocCurve { std::vector<float> fpr, tpr; float auc = 0; };
 
 struct EvalState {
     std::string model; int version = 0;
+    std::string scope;  // which samples, e.g. "the held-out fifth"
     std::vector<std::string> class_names;
     std::vector<std::vector<int64_t>> confusion;  // [true][predicted]
     std::vector<RocCurve> roc;                     // one per class (one-vs-rest)
@@ -177,12 +178,17 @@ struct CompareState {
     int a = 0, b = 0;  // version numbers in the selected model
 };
 
+struct LoadedModel;  // a registry version rebuilt for inference (shell/engine.cpp)
+
 struct PlaygroundState {
     int size = 8;                    // canvas is size x size, values 0..1
     std::vector<float> canvas;
     std::vector<std::string> class_names;
     std::vector<float> probs;        // live class probabilities
     std::vector<std::vector<float>> templates;  // 8x8 class means (0..1) of the baseline; empty: glyph templates
+    std::shared_ptr<LoadedModel> model;          // the registry version scoring the canvas, when one fits it
+    std::string model_ref;                       // "digits-mlp/3"; "" = the baseline
+    std::string source;                          // what produced probs, shown in the panel
     bool use_production = true;
     int version = 0;                 // when !use_production
     float brush = 1.0f;

@@ -740,6 +740,13 @@ void draw_registry_panel(App& app) {
         ImGui::SameLine();
         if (ImGui::Button(v->archived ? "Unarchive" : "Archive")) ask("archive", "");
         ImGui::SameLine();
+        ImGui::BeginDisabled(!r.store);
+        if (ImGui::Button("Evaluate")) {
+            evaluate_version(app, v->number);
+            if (app.eval.version == v->number && app.eval.model == m->name) app.panel = Panel::evaluate;
+        }
+        ImGui::EndDisabled();
+        ImGui::SameLine();
         ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.55f, 0.20f, 0.20f, 1.0f));
         if (ImGui::Button("Delete")) ask("delete", "");
         ImGui::PopStyleColor();
@@ -811,12 +818,8 @@ void draw_evaluate_panel(App& app) {
         ImGui::TextDisabled("Evaluate a version from the Registry panel.");
         return;
     }
-    if (e.version > 0) ImGui::Text("%s v%d on the held-out split", e.model.c_str(), e.version);
-    else ImGui::Text("%s on the held-out split (%lld samples)", e.model.c_str(), [&] {
-        long long t = 0;
-        for (auto& row : e.confusion) for (auto v : row) t += v;
-        return t;
-    }());
+    if (e.version > 0) ImGui::Text("%s v%d on %s", e.model.c_str(), e.version, e.scope.c_str());
+    else ImGui::Text("%s on %s", e.model.c_str(), e.scope.c_str());
     float avail_h = ImGui::GetContentRegionAvail().y;
     float side = std::min(S(420), avail_h - S(40));
     ImGui::BeginChild("cm", ImVec2(side + S(70), 0), true);
@@ -1114,7 +1117,7 @@ void draw_playground_panel(App& app) {
         int prod = m->alias_target("production");
         ImGui::TextDisabled("%s %s", m->name.c_str(), p.use_production ? (prod ? ("v" + std::to_string(prod) + " (production)").c_str() : "has no production version") : ("v" + std::to_string(p.version)).c_str());
     }
-    if (!p.templates.empty()) ImGui::TextColored(kWarn, "Scoring with the digits nearest-class-mean baseline (no trained weights loaded).");
+    ImGui::TextColored(p.model ? kGood : kWarn, "Scoring with %s", p.source.c_str());
     section("Class probabilities (live)");
     if (p.probs.size() != p.class_names.size()) playground_predict(app);
     int best = p.probs.empty() ? -1 : static_cast<int>(std::max_element(p.probs.begin(), p.probs.end()) - p.probs.begin());

@@ -371,6 +371,14 @@ TEST(Dashboard, RealTrainingRegistersVersionsTheRegistryPanelsRead) {
     ASSERT_EQ(app.storage.integrity.size(), 2u);
     EXPECT_EQ(app.storage.integrity[0].status, "ok");
     EXPECT_NE(app.storage.integrity[1].status, "ok");
+    // Evaluate v1 (undamaged) on iris with core/metrics: 150 samples, most on the diagonal.
+    evaluate_version(app, 1);
+    ASSERT_EQ(app.eval.version, 1) << app.registry.message;
+    int64_t total = 0, right = 0;
+    for (size_t t = 0; t < app.eval.confusion.size(); ++t)
+        for (size_t c = 0; c < app.eval.confusion.size(); ++c) total += app.eval.confusion[t][c], right += t == c ? app.eval.confusion[t][c] : 0;
+    EXPECT_EQ(total, 150);
+    EXPECT_GT(double(right) / total, 0.8);
     // The panels draw what the store holds.
     Image img = render(app, Panel::registry);
     EXPECT_TRUE(has_content(img, probe(app, "registry.table"), 1500));
