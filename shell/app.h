@@ -220,6 +220,10 @@ struct App {
     StorageState storage;
     float ui_scale = 1.0f;      // device pixels per UI unit (devicePixelRatio / monitor content scale)
     bool show_help = false;
+    // Keys pressed since the last frame (GLFW codes; digits and letters are ASCII), without Ctrl/Alt/Super. The
+    // platform latches them from key events: ImGui 1.86 only sees keys held at frame time, so a quick tap between
+    // two slow frames (software WebGL) would otherwise be lost.
+    std::vector<int> pressed_keys;
     // Where things were drawn last frame, in framebuffer pixels: tests probe these regions.
     struct Rect { float x0 = 0, y0 = 0, x1 = 0, y1 = 0; };
     std::map<std::string, Rect> probes;

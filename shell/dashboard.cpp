@@ -1210,12 +1210,14 @@ void shortcuts(App& app) {
     if (io.WantTextInput || ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId)) return;
     if (io.KeyCtrl || io.KeyAlt || io.KeySuper) return;  // leave browser and window-manager shortcuts alone
     // GLFW key codes for digits and letters are their ASCII codes (both natively and in Emscripten's GLFW).
-    auto pressed = [](int key) { return ImGui::IsKeyPressed(key, false); };
+    auto pressed = [&](int key) {
+        return std::find(app.pressed_keys.begin(), app.pressed_keys.end(), key) != app.pressed_keys.end();
+    };
     for (int i = 0; i < static_cast<int>(Panel::count); ++i)
         if (pressed('1' + i)) app.panel = static_cast<Panel>(i);
     if (pressed('H')) app.show_help = !app.show_help;
     if (app.panel == Panel::train) {
-        if (pressed(ImGui::GetKeyIndex(ImGuiKey_Space)))
+        if (pressed(' '))
             app.train.state == RunState::running ? train_pause(app) : train_start(app);
         if (pressed('X')) train_stop(app);
     }
@@ -1250,6 +1252,7 @@ void help_window(App& app) {
 void dashboard_draw(App& app) {
     app.probes.clear();
     shortcuts(app);
+    app.pressed_keys.clear();
     const ImGuiViewport* vp = ImGui::GetMainViewport();
     ImGui::SetNextWindowPos(vp->WorkPos);
     ImGui::SetNextWindowSize(vp->WorkSize);

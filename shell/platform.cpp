@@ -73,6 +73,12 @@ void render_frame(App& app, const char* font_path, int fb_w, int fb_h, PlatformN
 // [SECTION] Window (GLFW; page and native)
 //-----------------------------------------------------------------------------
 
+// Chained before ImGui's own callback (which calls it): latches key presses for the dashboard's shortcuts.
+std::vector<int> g_pressed_keys;
+void on_key(GLFWwindow*, int key, int, int action, int mods) {
+    if (action == GLFW_PRESS && !(mods & (GLFW_MOD_CONTROL | GLFW_MOD_ALT | GLFW_MOD_SUPER))) g_pressed_keys.push_back(key);
+}
+
 struct WindowLoop {
     App* app = nullptr;
     GLFWwindow* window = nullptr;
@@ -107,6 +113,8 @@ void window_frame(void* arg) {
     w.app->ui_scale = std::max(sx, sy);
 #endif
     engine_tick(*w.app, ImGui::GetIO().DeltaTime);
+    w.app->pressed_keys.swap(g_pressed_keys);
+    g_pressed_keys.clear();
     int fb_w = 0, fb_h = 0;
     glfwGetFramebufferSize(w.window, &fb_w, &fb_h);
     render_frame(*w.app, w.font_path, fb_w, fb_h, [] { ImGui_ImplGlfw_NewFrame(); });
@@ -137,6 +145,7 @@ void run_window(App& app, const WindowDesc& desc) {
     glfwMakeContextCurrent(w.window);
     glfwSwapInterval(1);
     ensure_imgui_context();
+    glfwSetKeyCallback(w.window, on_key);  // before ImGui installs its callbacks, so it chains to this one
     ImGui_ImplGlfw_InitForOpenGL(w.window, true);
     ImGui_ImplOpenGL3_Init("#version 300 es");
 #if CAIRN_WASM

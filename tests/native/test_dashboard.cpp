@@ -257,6 +257,21 @@ TEST(Dashboard, TrainingAdvancesAFewBatchesPerFrame) {
     EXPECT_NE(app.train.message.find("not saved"), std::string::npos) << app.train.message;
 }
 
+TEST(Dashboard, KeyboardShortcutsSwitchPanelsAndDriveTraining) {
+    App app = make_app();
+    app.pressed_keys = {'4'};  // as the platform latches them from key events
+    render(app, Panel::data);   // render() sets the panel first; the shortcut then switches it
+    EXPECT_EQ(app.panel, Panel::evaluate);
+    EXPECT_TRUE(app.probes.count("eval.heatmap")) << "the frame drew the panel the shortcut chose";
+    app.panel = Panel::train;
+    app.pressed_keys = {' '};
+    render_offscreen(app, {1280, 800, 1, 1, nullptr});
+    EXPECT_EQ(app.train.state, RunState::running) << "Space starts training";
+    app.pressed_keys = {'X'};
+    render_offscreen(app, {1280, 800, 1, 1, nullptr});
+    EXPECT_EQ(app.train.state, RunState::done) << "X stops it";
+}
+
 TEST(Dashboard, PromoteAndRollbackKeepTheAliasHistory) {
     App app = make_sample_app();
     auto& m = app.registry.models[0];
