@@ -107,6 +107,18 @@ TEST_P(Backend, GemmLargeAndFused) {
     check_gemm(k(), {17, 3, 1000, true, false, false, false, true, 0});
 }
 
+// Blocking boundaries of the simd driver (K blocks of at most 1024 that hand partial sums through C, N blocks
+// of 1024, M blocks of 128) and k = 0, where C is only (accumulated,) biased and clamped.
+TEST_P(Backend, GemmBlockingAndEmptyK) {
+    for (int form = 0; form < 3; ++form) {
+        check_gemm(k(), {19, 45, 2100, form == 2, form == 1, true, true, true, 0});
+        check_gemm(k(), {37, 1100, 40, form == 2, form == 1, true, false, true, 3});
+        check_gemm(k(), {300, 9, 20, form == 2, form == 1, false, true, false, 0});
+        check_gemm(k(), {5, 7, 0, form == 2, form == 1, true, true, true, 0});
+        check_gemm(k(), {5, 7, 0, form == 2, form == 1, false, false, false, 2});
+    }
+}
+
 TEST_P(Backend, GemmStridedViews) {
     for (int form = 0; form < 3; ++form) {
         check_gemm(k(), {17, 33, 65, form == 2, form == 1, true, false, false, 5});

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -43,6 +44,8 @@ std::vector<T> read_array(const std::string& path, size_t count) {
 void cross_check(const std::string& name) {
     std::string folder = kFixtures + "/" + name;
     std::string text = read_file(folder + "/manifest.json");
+    if ((kFixtures.empty() || text.empty()) && std::getenv("CAIRN_REQUIRE_TORCH_FIXTURES"))
+        FAIL() << "no PyTorch reference in '" << folder << "' (did tests/torch/make_fixtures.py find torch?)";
     if (kFixtures.empty() || text.empty())
         GTEST_SKIP() << "no PyTorch reference in '" << folder << "': run `ctest` (fixture torch_fixtures runs "
                      << "tests/torch/make_fixtures.py with /usr/bin/python3 and python3-torch)";

@@ -1,0 +1,279 @@
+// f32 GEMM for the simd backend: register-blocked microkernels over packed panels, GotoBLAS loop order.
+//
+// All three forms (A·B, A·Bᵀ, Aᵀ·B) and any leading dimensions reduce to one microkernel: A is always packed
+// into MR-row panels (cheap: m*k copies for 2*m*n*k flops, and it turns Aᵀ into the same layout); B rows are
+// read in place when B is not transposed (row p of a panel is NR contiguous floats at stride ldb, so no copy is
+// needed) and packed into NR-column panels when it is, or when the last panel is narrower than NR.
+//
+// Index of this file
+// [SECTION] Microkernels
+// [SECTION] Configuration
+// [SECTION] Packing
+// [SECTION] Driver
+#include <algorithm>
+#include <cstring>
+#include <cstdlib>
+#include <vector>
+
+#include "core/kernels/simd/gemm.h"
+#include "core/kernels/simd/simd_mappings.h"
+
+namespace cairn::simd {
+
+//-----------------------------------------------------------------------------
+// [SECTION] Microkernels
+//-----------------------------------------------------------------------------
+
+#define CAIRN_UNROLL _Pragma("GCC unroll 32")
+
+// R rows of C times NV vectors of B. A is read either in place (PACKED = false: row r at a + r*lda, one float
+// per step, as XNNPACK's gemm kernels do) or from a packed panel (PACKED = true: MR floats per step, XNNPACK's
+// ppmm). Everything is unrolled so the R*NV accumulators live in registers; on x86 the broadcast of A folds
+// into the FMA's memory operand.
+template <int MR, int R, int NV, bool PACKED>
+HWY_INLINE void gemm_tile(int64_t kc, const float* HWY_RESTRICT a, int64_t lda, const float* HWY_RESTRICT b,
+                          int64_t ldb, float* HWY_RESTRICT c, int64_t ldc, const float* HWY_RESTRICT bias,
+                          uint32_t flags) {
+    vf acc[R][NV];
+    CAIRN_UNROLL for (int r = 0; r < R; ++r)
+        CAIRN_UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = vzero();
+    const float* ar[R];
+    CAIRN_UNROLL for (int r = 0; r < R; ++r) ar[r] = PACKED ? a + r : a + r * lda;
+    for (int64_t p = 0; p < kc; ++p) {
+        vf bv[NV];
+        CAIRN_UNROLL for (int v = 0; v < NV; ++v) bv[v] = vload(b + v * kVL);
+        CAIRN_UNROLL for (int r = 0; r < R; ++r) {
+            const vf av = vset1(PACKED ? ar[0][r] : ar[r][p]);
+            CAIRN_UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = vfma(av, bv[v], acc[r][v]);
+        }
+        if (PACKED) ar[0] += MR;
+        b += ldb;
+    }
+    // Epilogue: old C first (accumulate or an earlier K block), then bias and ReLU on the final sum.
+    CAIRN_UNROLL for (int r = 0; r < R; ++r)
+        CAIRN_UNROLL for (int v = 0; v < NV; ++v) {
+            float* cp = c + r * ldc + v * kVL;
+            vf x = acc[r][v];
+            if (flags & kGemmLoadC) x = vadd(vload(cp), x);
+            if (bias) x = vadd(x, vload(bias + v * kVL));
+            if (flags & kGemmRelu) x = vmax(x, vzero());
+            vstore(cp, x);
+        }
+}
+
+template <int MR, int R, int NV, bool PACKED>
+HWY_NOINLINE void gemm_rows(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+                            int64_t ldc, const float* bias, uint32_t flags) {
+    gemm_tile<MR, R, NV, PACKED>(kc, a, lda, b, ldb, c, ldc, bias, flags);
+}
+
+// Named microkernels, XNNPACK style: f32_gemm_<MR>x<NR>__<isa> (A in place) and f32_ppmm_<MR>x<NR>__<isa>
+// (A packed). Plain C names so profilers and the wasm disassembly (--profiling-funcs) show them.
+#define CAIRN_UKERNEL_NAME_(OP, MR, NR, ISA) f32_##OP##_##MR##x##NR##__##ISA
+#define CAIRN_UKERNEL_NAME(OP, MR, NR, ISA) CAIRN_UKERNEL_NAME_(OP, MR, NR, ISA)
+#define CAIRN_DEFINE_UKERNEL(OP, MR, NR, PACKED)                                                               \
+    extern "C" HWY_NOINLINE void CAIRN_UKERNEL_NAME(OP, MR, NR, CAIRN_ISA)(                                   \
+        int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc,           \
+        const float* bias, uint32_t flags) {                                                                   \
+        static_assert((NR) % kVL == 0, "NR must be whole vectors");                                            \
+        gemm_tile<MR, MR, (NR) / kVL, PACKED>(kc, a, lda, b, ldb, c, ldc, bias, flags);                        \
+    }
+
+//-----------------------------------------------------------------------------
+// [SECTION] Configuration
+//-----------------------------------------------------------------------------
+
+// Tiles per ISA. The accumulators plus the B vectors and one broadcast must fit the register file:
+// AVX-512 has 32 vector registers (8x32: 16 accumulators), AVX2 and wasm-on-x86 16 (6x16: 12; 4x8: 8).
+// Without FMA (wasm) each step needs a mul and an add, so the 4x8 tile keeps V8's register allocator spill-free.
+#ifndef CAIRN_GEMM_MR
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+#define CAIRN_GEMM_MR 8
+#define CAIRN_GEMM_NR 32
+#elif HWY_TARGET == HWY_AVX2
+#define CAIRN_GEMM_MR 6
+#define CAIRN_GEMM_NR 16
+#elif HWY_TARGET == HWY_WASM
+#define CAIRN_GEMM_MR 4
+#define CAIRN_GEMM_NR 8
+#elif HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
+#define CAIRN_GEMM_MR 4
+#define CAIRN_GEMM_NR 4
+#else
+#define CAIRN_GEMM_MR 4
+#define CAIRN_GEMM_NR 8
+#endif
+#endif
+
+CAIRN_DEFINE_UKERNEL(gemm, CAIRN_GEMM_MR, CAIRN_GEMM_NR, false)
+CAIRN_DEFINE_UKERNEL(gemm, 1, CAIRN_GEMM_NR, false)
+CAIRN_DEFINE_UKERNEL(ppmm, CAIRN_GEMM_MR, CAIRN_GEMM_NR, true)
+
+namespace {
+
+constexpr int kMR = CAIRN_GEMM_MR, kNR = CAIRN_GEMM_NR, kNV = kNR / kVL;
+
+template <int R>
+void fill_rows(GemmConfig& cfg) {
+    if constexpr (R > 0) {
+        cfg.gemm[R] = gemm_rows<kMR, R, kNV, false>;
+        cfg.ppmm[R] = gemm_rows<kMR, R, kNV, true>;
+        fill_rows<R - 1>(cfg);
+    }
+}
+
+GemmConfig make_config() {
+    GemmConfig cfg{};
+    cfg.mr = kMR;
+    cfg.nr = kNR;
+    fill_rows<kMR>(cfg);
+    cfg.gemm[kMR] = CAIRN_UKERNEL_NAME(gemm, CAIRN_GEMM_MR, CAIRN_GEMM_NR, CAIRN_ISA);
+    cfg.gemm[1] = CAIRN_UKERNEL_NAME(gemm, 1, CAIRN_GEMM_NR, CAIRN_ISA);
+    cfg.ppmm[kMR] = CAIRN_UKERNEL_NAME(ppmm, CAIRN_GEMM_MR, CAIRN_GEMM_NR, CAIRN_ISA);
+    // KC: a kc x NR panel of B stays in L1 while the MR panels of A stream past it from L2 (mc x kc).
+    cfg.kc = 1024;
+    cfg.mc = 128 / kMR * kMR;  // whole MR panels
+    cfg.nc = 1024;
+    cfg.pack_b_min_m = getenv("TUNE_PACK") ? atoi(getenv("TUNE_PACK")) : 2 * kMR;
+    if (const char* e = std::getenv("TUNE_KC")) cfg.kc = atoi(e);
+    if (const char* e = std::getenv("TUNE_MC")) cfg.mc = atoi(e) / kMR * kMR;
+    if (const char* e = std::getenv("TUNE_NC")) cfg.nc = atoi(e);
+    cfg.name = "f32_gemm_" CAIRN_STR(CAIRN_GEMM_MR) "x" CAIRN_STR(CAIRN_GEMM_NR) "__" CAIRN_ISA_NAME;
+    return cfg;
+}
+
+}  // namespace
+
+const GemmConfig& gemm_config() {
+    static const GemmConfig cfg = make_config();
+    return cfg;
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] Packing
+//-----------------------------------------------------------------------------
+
+namespace {
+
+// A[rows x kc] block starting at (i0, p0) into panels of MR rows: panel[p*MR + r], zero padded.
+void pack_a(const GemmArgs& g, int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr, float* dst) {
+    for (int64_t ip = 0; ip < rows; ip += mr, dst += kc * mr) {
+        const int64_t valid = std::min<int64_t>(mr, rows - ip);
+        if (g.trans_a) {
+            for (int64_t p = 0; p < kc; ++p) {
+                const float* src = g.a + (p0 + p) * g.lda + i0 + ip;
+                float* d = dst + p * mr;
+                for (int64_t r = 0; r < valid; ++r) d[r] = src[r];
+                for (int64_t r = valid; r < mr; ++r) d[r] = 0.f;
+            }
+        } else {
+            for (int64_t r = 0; r < mr; ++r) {
+                if (r < valid) {
+                    const float* src = g.a + (i0 + ip + r) * g.lda + p0;
+                    for (int64_t p = 0; p < kc; ++p) dst[p * mr + r] = src[p];
+                } else {
+                    for (int64_t p = 0; p < kc; ++p) dst[p * mr + r] = 0.f;
+                }
+            }
+        }
+    }
+}
+
+// B[kc x cols] block starting at (p0, j0) into one panel of NR columns: panel[p*NR + j], zero padded.
+void pack_b_panel(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t cols, int nr, float* dst) {
+    if (g.trans_b) {
+        for (int64_t j = 0; j < nr; ++j) {
+            if (j < cols) {
+                const float* src = g.b + (j0 + j) * g.ldb + p0;
+                for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = src[p];
+            } else {
+                for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = 0.f;
+            }
+        }
+    } else {
+        for (int64_t p = 0; p < kc; ++p) {
+            const float* src = g.b + (p0 + p) * g.ldb + j0;
+            float* d = dst + p * nr;
+            std::memcpy(d, src, sizeof(float) * cols);
+            for (int64_t j = cols; j < nr; ++j) d[j] = 0.f;
+        }
+    }
+}
+
+}  // namespace
+
+//-----------------------------------------------------------------------------
+// [SECTION] Driver
+//-----------------------------------------------------------------------------
+
+void gemm(const GemmArgs& g) {
+    if (g.m <= 0 || g.n <= 0) return;
+    const GemmConfig& cfg = gemm_config();
+    const int MR = cfg.mr, NR = cfg.nr;
+    const int64_t m = g.m, n = g.n, k = std::max<int64_t>(g.k, 0);
+
+    // Scratch reused across calls (training calls GEMM thousands of times with the same shapes).
+    thread_local std::vector<float> apack, bpack, bias_pad;
+    const float* bias = nullptr;
+    if (g.bias) {  // microkernels read whole NR vectors of bias
+        bias_pad.assign((n + NR - 1) / NR * NR, 0.f);
+        std::memcpy(bias_pad.data(), g.bias, sizeof(float) * n);
+        bias = bias_pad.data();
+    }
+
+    // Split K into equal blocks no larger than cfg.kc (784 = 4 x 196, not 3 x 256 + 16). k == 0 still runs one
+    // empty block so the epilogue (C, bias, ReLU) happens.
+    const int64_t kblocks = std::max<int64_t>(1, (k + cfg.kc - 1) / cfg.kc);
+    const int64_t kstep = std::max<int64_t>(1, (k + kblocks - 1) / kblocks);
+    const int64_t nc_max = std::min<int64_t>(cfg.nc, (n + NR - 1) / NR * NR);
+    const int64_t mc_max = std::min<int64_t>(cfg.mc, (m + MR - 1) / MR * MR);
+    if ((int64_t)apack.size() < mc_max * kstep) apack.resize(mc_max * kstep);
+    if ((int64_t)bpack.size() < nc_max * kstep) bpack.resize(nc_max * kstep);
+    // Bᵀ must be packed. B in place costs nothing to prepare, but a panel's rows sit ldb apart (often a multiple
+    // of 256 floats, so they map to a handful of L1 sets and evict each other) and a narrow NR uses part of each
+    // cache line; packed, a panel is one contiguous stream that stays in L1 while every row tile of A passes.
+    // A last panel narrower than NR is always packed.
+    const bool pack_b = g.trans_b || m > cfg.pack_b_min_m;
+    alignas(64) float tile[16 * 64];  // a partial-width tile of C, computed at full width
+
+    for (int64_t jc = 0; jc < n; jc += cfg.nc) {
+        const int64_t ncur = std::min<int64_t>(cfg.nc, n - jc);
+        for (int64_t kb = 0; kb < kblocks; ++kb) {
+            const int64_t pc = std::min(k, kb * kstep), kc = std::min(kstep, k - pc);
+            const bool last = kb == kblocks - 1;
+            const uint32_t flags = ((pc > 0 || g.accumulate) ? kGemmLoadC : 0u) | ((last && g.relu) ? kGemmRelu : 0u);
+            const float* bias_blk = last && bias ? bias + jc : nullptr;
+            for (int64_t jr = 0; jr < ncur; jr += NR) {
+                const int64_t cols = std::min<int64_t>(NR, ncur - jr);
+                if (pack_b || cols < NR) pack_b_panel(g, pc, kc, jc + jr, cols, NR, bpack.data() + jr * kc);
+            }
+            for (int64_t ic = 0; ic < m; ic += cfg.mc) {
+                const int64_t mcur = std::min<int64_t>(cfg.mc, m - ic);
+                if (g.trans_a) pack_a(g, ic, mcur, pc, kc, MR, apack.data());
+                for (int64_t jr = 0; jr < ncur; jr += NR) {
+                    const int64_t cols = std::min<int64_t>(NR, ncur - jr);
+                    const bool packed = pack_b || cols < NR;
+                    const float* bp = packed ? bpack.data() + jr * kc : g.b + pc * g.ldb + jc + jr;
+                    const int64_t bld = packed ? NR : g.ldb;
+                    const float* bi = bias_blk ? bias_blk + jr : nullptr;
+                    for (int64_t ir = 0; ir < mcur; ir += MR) {
+                        const int rows = (int)std::min<int64_t>(MR, mcur - ir);
+                        const GemmUkernel uk = g.trans_a ? cfg.ppmm[rows] : cfg.gemm[rows];
+                        const float* ap = g.trans_a ? apack.data() + ir * kc : g.a + (ic + ir) * g.lda + pc;
+                        float* cp = g.c + (ic + ir) * g.ldc + jc + jr;
+                        if (cols == NR) {
+                            uk(kc, ap, g.lda, bp, bld, cp, g.ldc, bi, flags);
+                        } else {
+                            if (flags & kGemmLoadC)
+                                for (int r = 0; r < rows; ++r) std::memcpy(tile + r * NR, cp + r * g.ldc, sizeof(float) * cols);
+                            uk(kc, ap, g.lda, bp, bld, tile, NR, bi, flags);
+                            for (int r = 0; r < rows; ++r) std::memcpy(cp + r * g.ldc, tile + r * NR, sizeof(float) * cols);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace cairn::simd

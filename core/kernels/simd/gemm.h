@@ -1,0 +1,31 @@
+// The simd backend's GEMM, shared by the simd table (kernels_simd.cpp) and the benchmarks.
+#pragma once
+#include <cstdint>
+
+#include "core/kernels.h"
+
+namespace cairn::simd {
+
+// Microkernel contract (XNNPACK style, one per tile and ISA, e.g. f32_gemm_8x32__avx512f):
+// C[mr x NR] (+)= A · B over kc steps. gemm kernels read row r of A in place at a + r*lda; ppmm kernels read a
+// packed panel (for each step p, the MR values of column p, zero padded past the real rows; lda unused).
+// B row p is at b + p*ldb with NR readable floats. Flags: load C and
+// add to it (accumulate, or a later K block); then, on the last K block, add bias[NR] and clamp at 0.
+enum : uint32_t { kGemmLoadC = 1, kGemmRelu = 2 };
+using GemmUkernel = void (*)(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+                             int64_t ldc, const float* bias, uint32_t flags);
+
+// Chosen once for the ISA this file was compiled for (and the cache sizes it was tuned on).
+struct GemmConfig {
+    int mr, nr;                       // register tile
+    GemmUkernel gemm[17];             // [r]: r rows (r = mr is the full tile), A in place
+    GemmUkernel ppmm[17];             // [r]: r rows, A packed (used for Aᵀ)
+    int64_t kc, mc, nc;               // cache blocking over K, M and N
+    int64_t pack_b_min_m;             // pack B (not transposed) when m exceeds this
+    const char* name;                 // the full tile's microkernel, e.g. "f32_gemm_8x32__avx512f"
+};
+const GemmConfig& gemm_config();
+
+void gemm(const GemmArgs& g);
+
+}  // namespace cairn::simd
