@@ -10,6 +10,10 @@
 #include <fstream>
 #include <sstream>
 
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+#endif
+
 #include "core/model.h"
 #include "core/loss.h"
 #include "core/optim.h"
@@ -23,6 +27,15 @@ const std::string kFixtures = CAIRN_TORCH_FIXTURES;
 #else
 const std::string kFixtures;
 #endif
+
+// Emscripten's getenv does not see Node's environment, so under Node ask process.env directly.
+bool env_set(const char* name) {
+#ifdef __EMSCRIPTEN__
+    return EM_ASM_INT({ return typeof process !== 'undefined' && process.env[UTF8ToString($0)] ? 1 : 0; }, name) != 0;
+#else
+    return std::getenv(name) != nullptr;
+#endif
+}
 
 std::string read_file(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
@@ -44,7 +57,7 @@ std::vector<T> read_array(const std::string& path, size_t count) {
 void cross_check(const std::string& name) {
     std::string folder = kFixtures + "/" + name;
     std::string text = read_file(folder + "/manifest.json");
-    if ((kFixtures.empty() || text.empty()) && std::getenv("CAIRN_REQUIRE_TORCH_FIXTURES"))
+    if ((kFixtures.empty() || text.empty()) && env_set("CAIRN_REQUIRE_TORCH_FIXTURES"))
         FAIL() << "no PyTorch reference in '" << folder << "' (did tests/torch/make_fixtures.py find torch?)";
     if (kFixtures.empty() || text.empty())
         GTEST_SKIP() << "no PyTorch reference in '" << folder << "': run `ctest` (fixture torch_fixtures runs "
