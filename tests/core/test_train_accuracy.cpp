@@ -3,7 +3,8 @@
 // iris >= 0.93, digits >= 0.96, breast_cancer >= 0.95 (bundled datasets, 20% stratified test split).
 //
 // Fashion-MNIST (full 60k/10k from Debian's dataset-fashion-mnist) is the "long" group, skipped unless
-// CAIRN_LONG_TESTS=1: MLP 784-256-128-10 >= 0.87 after 5 epochs, small CNN >= 0.89 after 3 epochs.
+// CAIRN_LONG_TESTS=1: MLP 784-256-128-10 >= 0.87 after 5 epochs (measured 0.878), small CNN >= 0.89 after 3 epochs
+// (measured 0.895); a few minutes natively.
 //   CAIRN_LONG_TESTS=1 build/native/tests/cairn_core_tests --gtest_filter='TrainLong.*'
 #include <gtest/gtest.h>
 
@@ -148,8 +149,9 @@ TEST(TrainLong, FashionMnistCnn3Epochs) {
     if (!load_fashion(train, test)) GTEST_SKIP() << "set CAIRN_LONG_TESTS=1 (needs /usr/share/datasets/fashion-mnist)";
     TrainDesc t;
     t.epochs = 3;
-    t.batch_size = 64;
+    t.batch_size = 32;
     t.seed = 1;
+    t.optimizer.lr = 2e-3f;
     Outcome o = train_and_test(train, test, architecture_preset("cnn", {28, 28, 1}, 10), t, false);
     std::printf("[ accuracy ] fashion-mnist CNN test accuracy %.4f\n", o.test_accuracy);
     EXPECT_GE(o.test_accuracy, 0.89);
