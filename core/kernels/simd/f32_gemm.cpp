@@ -56,7 +56,7 @@ HWY_INLINE void gemm_tile(int64_t kc, const float* HWY_RESTRICT a, int64_t lda, 
             vf x = acc[r][v];
             if (flags & kGemmLoadC) x = vadd(vload(cp), x);
             if (bias) x = vadd(x, vload(bias + v * kVL));
-            if (flags & kGemmRelu) x = vmax(x, vzero());
+            if (flags & kGemmRelu) x = vrelu(x);
             vstore(cp, x);
         }
 }

@@ -1,0 +1,113 @@
+// The registry commands, run as a user would: the `cairn` binary against a store filled through the library.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "core/registry.h"
+#include "native/file_store.h"
+#include "tests/core/test_registry_util.h"
+
+using namespace cairn;
+using namespace cairn::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CliRun {
+    int status;
+    std::string out;
+};
+
+// Runs `cairn ARGS` with stderr folded into the output.
+CliRun cairn_cli(const std::string& args) {
+    std::string cmd = std::string(CAIRN_BINARY_DIR) + "/native/cairn " + args + " 2>&1";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    int st = ::pclose(p);
+    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+struct RegistryCli : ::testing::Test {
+    std::string dir;
+    void SetUp() override {
+        if (!fs::exists(std::string(CAIRN_BINARY_DIR) + "/native/cairn")) GTEST_SKIP() << "build the cairn target first";
+        char tmpl[] = "/tmp/cairn_cli_XXXXXX";
+        dir = ::mkdtemp(tmpl);
+        FileStore s(FileStoreDesc{dir + "/store", false});
+        register_version(s, make_desc("iris", 1, 1700000000000));
+        register_version(s, make_desc("iris", 3, 1700000100000, "iris/1"));
+        register_version(s, make_desc("iris", 5, 1700000200000, "iris/2"));
+    }
+    void TearDown() override {
+        if (!dir.empty()) fs::remove_all(dir);
+    }
+    CliRun run(const std::string& args) { return cairn_cli(args + " --store " + dir + "/store"); }
+    Json json(const std::string& args) {
+        CliRun r = run(args + " --json");
+        EXPECT_EQ(r.status, 0) << r.out;
+        return Json::parse(r.out);
+    }
+};
+
+}  // namespace
+
+TEST_F(RegistryCli, ListsPromotesRollsBackAndRecordsHistory) {
+    Json models = json("models");
+    ASSERT_EQ(models.size(), 1u);
+    EXPECT_EQ(models[0]["latest"], 3);
+    EXPECT_EQ(json("versions iris").size(), 3u);
+    EXPECT_EQ(run("promote iris/1 production --reason first").status, 0);
+    EXPECT_EQ(run("promote iris/3 production").status, 0);
+    EXPECT_EQ(json("show iris@production")["version"], 3);
+    CliRun rb = run("rollback iris production --reason regression");
+    EXPECT_EQ(rb.status, 0);
+    EXPECT_NE(rb.out.find("3 -> 1"), std::string::npos) << rb.out;
+    Json h = json("history iris");
+    ASSERT_EQ(h.size(), 3u);
+    EXPECT_EQ(h[2]["action"], "rollback");
+    EXPECT_EQ(h[2]["reason"], "regression");
+    CliRun refused = run("delete iris/1");
+    EXPECT_EQ(refused.status, 1);
+    EXPECT_NE(refused.out.find("alias_in_use"), std::string::npos) << refused.out;
+    CliRun bad = run("show iris/9");
+    EXPECT_EQ(bad.status, 1);
+    EXPECT_NE(bad.out.find("no version 9"), std::string::npos) << bad.out;
+    EXPECT_EQ(json("diff iris/1 iris/2")["weights"].size(), 5u);
+    CliRun table = run("versions iris");
+    EXPECT_NE(table.out.find("VERSION"), std::string::npos);
+    std::printf("%s%s%s", table.out.c_str(), run("history iris").out.c_str(), run("diff iris/1 iris/2").out.c_str());
+}
+
+TEST_F(RegistryCli, ExportImportVerifyAndGc) {
+    ASSERT_EQ(run("export -o " + dir + "/all.cairn").status, 0);
+    EXPECT_EQ(cairn_cli("import " + dir + "/all.cairn --store " + dir + "/copy").status, 0);
+    Json v = Json::parse(cairn_cli("verify --json --store " + dir + "/copy").out);
+    EXPECT_TRUE(v["ok"]);
+    EXPECT_EQ(v["versions"], 3);
+    // A truncated file is refused with the reason and the copy is unchanged.
+    std::ofstream(dir + "/cut.cairn", std::ios::binary) << std::ifstream(dir + "/all.cairn", std::ios::binary).rdbuf();
+    fs::resize_file(dir + "/cut.cairn", fs::file_size(dir + "/cut.cairn") - 10);
+    CliRun cut = run("import " + dir + "/cut.cairn");
+    EXPECT_EQ(cut.status, 1);
+    EXPECT_NE(cut.out.find("truncated"), std::string::npos) << cut.out;
+    // Damage one blob on disk: verify fails naming it.
+    FileStore s(dir + "/store");
+    std::string blob = s.list("blob/")[0];
+    std::string path = dir + "/store/data/blob%2F" + blob.substr(5);
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(20);
+    f.put('\x7f');
+    f.close();
+    CliRun bad = run("verify");
+    EXPECT_EQ(bad.status, 1);
+    EXPECT_NE(bad.out.find("integrity"), std::string::npos) << bad.out;
+    EXPECT_EQ(run("delete iris/3").status, 0);
+    Json gc = json("gc --dry-run");
+    EXPECT_GE(gc["deleted"].get<int>(), 1);
+}
