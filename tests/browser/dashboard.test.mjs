@@ -160,6 +160,31 @@ test('high-DPI: the canvas backing store is CSS size x devicePixelRatio and foll
   await context.close();
 });
 
+test('Space on the Train panel trains in the page, a few batches per frame, with a growing progress bar', async () => {
+  const { context, page } = await openDashboard({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  await page.click('#canvas', { position: { x: 700, y: 780 } });
+  await page.keyboard.press('2');
+  await settle(page);
+  const bar = [606, 144, 652, 22];  // the Run section's progress bar (1280x800 layout)
+  const ACCENT = [69, 158, 230];     // ImGuiCol_PlotHistogram
+  const before = await regionStats(page, await page.screenshot(), bar, ACCENT, 8);
+  await page.keyboard.press(' ');
+  await settle(page, 40);
+  const png = await page.screenshot();
+  dump('train', png);
+  const during = await regionStats(page, png, bar, ACCENT, 8);
+  assert.ok(before.matches < 50, `progress before training: ${before.matches} px`);
+  assert.ok(during.matches > before.matches + 200, `progress bar did not grow (${before.matches} -> ${during.matches} px)`);
+  // The frame loop keeps running while training: frames still arrive.
+  const fps = await page.evaluate(() => new Promise((resolve) => {
+    let n = 0; const t0 = performance.now();
+    const tick = () => (++n, performance.now() - t0 < 1000 ? requestAnimationFrame(tick) : resolve(n));
+    requestAnimationFrame(tick);
+  }));
+  assert.ok(fps >= 2, `only ${fps} frames in a second while training`);
+  await context.close();
+});
+
 test('no errors in the console', () => {
   assert.deepEqual(consoleErrors, []);
 });
