@@ -41,6 +41,7 @@
 
 #include "core/artifact.h"
 #include "core/dataset.h"
+#include "core/preprocess.h"  // schema_to_json
 #include "core/store.h"
 
 namespace cairn {
@@ -81,7 +82,6 @@ struct Plan {
     Json result;
 };
 
-Json schema_to_json(const Schema& schema);
 void check_name(const std::string& name, const char* what);  // what: "model" or "alias"
 
 //-----------------------------------------------------------------------------

@@ -23,6 +23,7 @@
 
 #include "core/data.h"
 #include "core/error.h"
+#include "core/metrics.h"
 #include "core/model.h"
 #include "core/preprocess.h"
 #include "core/train.h"
@@ -195,13 +196,36 @@ void progress_bar(const Trainer& t, double elapsed, bool tty) {
     std::fflush(stderr);
 }
 
-void print_metrics_table(const std::vector<std::pair<std::string, EvalResult>>& rows) {
-    std::printf("\n%-12s %8s %10s %9s\n", "split", "samples", "loss", "accuracy");
-    for (auto& [name, r] : rows) {
-        if (r.has_accuracy)
-            std::printf("%-12s %8lld %10.4f %9.4f\n", name.c_str(), static_cast<long long>(r.samples), r.loss, r.accuracy);
+struct Row {
+    std::string name;
+    EvalResult r;
+    double precision = 0, recall = 0, f1 = 0;  // macro averages; classification only
+};
+
+Row evaluate_row(const std::string& name, Model& model, const Dataset& d) {
+    Row row{name, evaluate(model, d)};
+    if (row.r.has_accuracy) {
+        std::vector<int32_t> pred = model.predict_classes(d.features);
+        int64_t k = std::max<int64_t>(d.num_classes(), model.loss() == LossKind::cross_entropy ? model.num_outputs() : 2);
+        std::vector<ClassScores> sc = per_class_scores(confusion_matrix(d.labels, pred, k));
+        for (const ClassScores& c : sc) {
+            row.precision += c.precision / sc.size();
+            row.recall += c.recall / sc.size();
+            row.f1 += c.f1 / sc.size();
+        }
+    }
+    return row;
+}
+
+void print_metrics_table(const std::vector<Row>& rows) {
+    std::printf("\n%-14s %8s %9s %9s %9s %9s %9s\n", "split", "samples", "loss", "accuracy", "precision", "recall",
+                "f1 (macro)");
+    for (const Row& r : rows) {
+        std::printf("%-14s %8lld %9.4f", r.name.c_str(), static_cast<long long>(r.r.samples), r.r.loss);
+        if (r.r.has_accuracy)
+            std::printf(" %9.4f %9.4f %9.4f %9.4f\n", r.r.accuracy, r.precision, r.recall, r.f1);
         else
-            std::printf("%-12s %8lld %10.4f %9s\n", name.c_str(), static_cast<long long>(r.samples), r.loss, "-");
+            std::printf(" %9s %9s %9s %9s\n", "-", "-", "-", "-");
     }
 }
 
@@ -263,9 +287,10 @@ void cmd_train(TrainArgs& a) {
     auto start = std::chrono::steady_clock::now(), last = start;
     size_t reported = 0;
     int64_t first_step = trainer.steps_done();
-    while (trainer.step()) {
+    while (!trainer.done()) {
+        trainer.step();
         auto now = std::chrono::steady_clock::now();
-        if (!a.quiet && tty && now - last > std::chrono::milliseconds(200)) {
+        if (!a.quiet && tty && !trainer.done() && now - last > std::chrono::milliseconds(200)) {
             double el = std::chrono::duration<double>(now - start).count();
             progress_bar(trainer, el * trainer.steps_done() / std::max<int64_t>(trainer.steps_done() - first_step, 1), tty);
             last = now;
@@ -282,18 +307,13 @@ void cmd_train(TrainArgs& a) {
             reported = trainer.history().size();
         }
     }
-    if (!a.quiet && trainer.history().size() > reported) {
-        const EpochStats& s = trainer.history().back();
-        std::fprintf(stderr, "%sepoch %d: loss %.4f%s\n", tty ? "\r\033[K" : "", s.epoch, s.loss,
-                     s.has_validation ? (" | val loss " + std::to_string(s.val_loss)).c_str() : "");
-    }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("stopped: %s after %zu epochs in %s%s\n", trainer.stop_reason().c_str(), trainer.history().size(),
                 clock_str(seconds).c_str(),
                 trainer.best_epoch() ? (" (best epoch " + std::to_string(trainer.best_epoch()) + " restored)").c_str() : "");
 
-    std::vector<std::pair<std::string, EvalResult>> rows = {{"train", evaluate(model, train_set)}};
-    if (test_set.size()) rows.emplace_back("test", evaluate(model, test_set));
+    std::vector<Row> rows = {evaluate_row("train", model, train_set)};
+    if (test_set.size()) rows.push_back(evaluate_row("test", model, test_set));
     print_metrics_table(rows);
 
     ModelArtifact art = trainer.checkpoint();
@@ -335,7 +355,7 @@ void cmd_eval(const EvalArgs& a) {
     ModelArtifact art = load_model_file(a.model);
     Model model = Model::from_artifact(art);
     Dataset d = prepared(art, a);
-    print_metrics_table({{d.name.empty() ? "data" : d.name, evaluate(model, d)}});
+    print_metrics_table({evaluate_row(d.name.empty() ? "data" : d.name, model, d)});
 }
 
 void cmd_predict(const EvalArgs& a) {

@@ -13,7 +13,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <random>
 #include <string>
@@ -24,6 +26,9 @@
 #if CAIRN_HAS_XNNPACK
 #include <xnnpack.h>
 #endif
+#if CAIRN_WASM
+#include <emscripten.h>
+#endif
 
 using namespace cairn;
 
@@ -31,7 +36,36 @@ namespace {
 
 struct Shape { int64_t m, k, n; };
 
+// 64-byte aligned, as cairn::Tensor storage is (and as XNNPACK aligns its packed weights).
+struct Buffer {
+    std::vector<float> raw;
+    float* p;
+    explicit Buffer(size_t n) : raw(n + 16) {
+        p = raw.data() + ((64 - reinterpret_cast<uintptr_t>(raw.data()) % 64) % 64) / sizeof(float);
+    }
+    float* data() { return p; }
+};
+
+bool g_cpu_time = false;  // --cpu-time: CPU time instead of wall time (for tuning on a busy machine)
+
+#if CAIRN_WASM
+// Node's process CPU time (user + system), in seconds.
+EM_JS(double, node_cpu_seconds, (), {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+});
+#endif
+
 double now_s() {
+#if CAIRN_WASM
+    if (g_cpu_time) return node_cpu_seconds();
+#else
+    if (g_cpu_time) {
+        timespec ts;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return ts.tv_sec + 1e-9 * ts.tv_nsec;
+    }
+#endif
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
@@ -78,16 +112,19 @@ int main(int argc, char** argv) {
         std::string a = argv[i];
         if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
         else if (a == "--warmup" && i + 1 < argc) warmup = std::atof(argv[++i]);
+        else if (a == "--cpu-time") g_cpu_time = true;
         else if (a == "--backends" && i + 1 < argc) only = std::string(",") + argv[++i] + ",";
         else {
-            std::fprintf(stderr, "usage: bench_gemm [--reps N] [--warmup SECONDS] [--backends a,b]\n");
+            std::fprintf(stderr, "usage: bench_gemm [--reps N] [--warmup SECONDS] [--backends a,b] [--cpu-time]\n");
             return 2;
         }
     }
     auto wanted = [&](const std::string& b) { return only.empty() || only.find("," + b + ",") != std::string::npos; };
     const char* target = CAIRN_WASM ? "wasm" : "native";
-    std::printf("# bench_gemm %s, simd microkernel %s, C = A*B (row-major, no bias), %d reps, median\n", target,
-                simd::gemm_config().name, reps);
+    const simd::GemmConfig& cfg = simd::gemm_config();
+    std::printf("# bench_gemm %s, simd microkernel %s, C = A*B (row-major, no bias), %d reps, median"
+                " (kc %lld, mc %lld, nc %lld)\n", target, cfg.name, reps, (long long)cfg.kc, (long long)cfg.mc,
+                (long long)cfg.nc);
 
 #if CAIRN_HAS_XNNPACK
     if (xnn_initialize(nullptr) != xnn_status_success) {
@@ -99,9 +136,9 @@ int main(int argc, char** argv) {
     std::mt19937 rng(1);
     std::uniform_real_distribution<float> dist(-1, 1);
     for (const Shape& s : shapes) {
-        std::vector<float> a(s.m * s.k), b(s.k * s.n), c(s.m * s.n);
-        for (auto& x : a) x = dist(rng);
-        for (auto& x : b) x = dist(rng);
+        Buffer a(s.m * s.k), b(s.k * s.n), c(s.m * s.n);
+        for (int64_t i = 0; i < s.m * s.k; ++i) a.data()[i] = dist(rng);
+        for (int64_t i = 0; i < s.k * s.n; ++i) b.data()[i] = dist(rng);
         const double flops = 2.0 * s.m * s.k * s.n;
         char shape[64];
         std::snprintf(shape, sizeof shape, "%lldx%lldx%lld", (long long)s.m, (long long)s.k, (long long)s.n);

@@ -2,22 +2,26 @@
 # GEMM benchmark, one command: builds bench_gemm natively and in wasm, runs both, prints one table of GFLOP/s
 # with each figure's ratio to native XNNPACK (pre-packed fully connected operator, single thread) of the same run.
 #
-#   tests/bench/gemm.sh [--rounds N] [--reps N] [--no-liftoff]
+#   tests/bench/gemm.sh [--rounds N] [--reps N] [--no-liftoff] [--cpu-time]
 #
 # Native and wasm runs alternate for --rounds rounds (default 3) and every figure is the median over the rounds
 # of per-round medians (bench_gemm times its backends round-robin), so a machine shared with other work loads
 # all columns alike. The wasm build runs under Node with its default tiering: bench_gemm warms up with many
 # short calls, so V8 has replaced the Liftoff code of the hot functions with TurboFan code before timing.
 # --no-liftoff compiles everything with TurboFan up front instead (the figures should agree).
+# --cpu-time times with CPU time (the thread's natively, Node's process CPU time in wasm) instead of wall time:
+# steadier figures when other work shares the machine.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=3 reps=7 node_flags=(--no-experimental-fetch) tiering="default tiering (Liftoff, then TurboFan after warm-up)"
+bench_flags=() clock="wall time"
 while [ $# -gt 0 ]; do
     case $1 in
         --rounds) rounds=$2; shift 2 ;;
         --reps) reps=$2; shift 2 ;;
         --no-liftoff) node_flags+=(--no-liftoff); tiering="--no-liftoff (TurboFan only)"; shift ;;
-        *) echo "usage: $0 [--rounds N] [--reps N] [--no-liftoff]" >&2; exit 2 ;;
+        --cpu-time) bench_flags+=(--cpu-time); clock="CPU time"; shift ;;
+        *) echo "usage: $0 [--rounds N] [--reps N] [--no-liftoff] [--cpu-time]" >&2; exit 2 ;;
     esac
 done
 export NODE_PATH=/usr/share/nodejs
@@ -31,13 +35,14 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for ((r = 1; r <= rounds; r++)); do
     echo "round $r/$rounds ..." >&2
-    build/native/tests/bench/bench_gemm --reps "$reps" >>"$out"
-    node "${node_flags[@]}" build/wasm/tests/bench/bench_gemm.js --reps "$reps" --backends simd,reference >>"$out"
+    build/native/tests/bench/bench_gemm --reps "$reps" "${bench_flags[@]}" >>"$out"
+    node "${node_flags[@]}" build/wasm/tests/bench/bench_gemm.js --reps "$reps" --backends simd,reference \
+        "${bench_flags[@]}" >>"$out"
 done
 
-/usr/bin/python3 - "$out" "$rounds" "$reps" "$tiering" <<'EOF'
+/usr/bin/python3 - "$out" "$rounds" "$reps" "$tiering" "$clock" <<'EOF'
 import collections, statistics, sys
-path, rounds, reps, tiering = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+path, rounds, reps, tiering, clock = sys.argv[1:6]
 runs = collections.defaultdict(list)
 kernels = {}
 for line in open(path):
@@ -51,7 +56,8 @@ shapes = list(dict.fromkeys(k[0] for k in runs))
 cols = [("native", "reference"), ("native", "simd"), ("native", "xnnpack"), ("native", "xnnpack-prepacked"),
         ("wasm", "reference"), ("wasm", "simd")]
 cols = [c for c in cols if any((s,) + c in med for s in shapes)]
-print(f"GEMM C = A*B, single thread, GFLOP/s (x = ratio to native xnnpack-prepacked); median of {rounds} rounds x {reps} reps")
+print(f"GEMM C = A*B, single thread, GFLOP/s by {clock} (x = ratio to native xnnpack-prepacked); "
+      f"median of {rounds} rounds x {reps} reps")
 print(f"microkernels: native {kernels.get('native', '?')}, wasm {kernels.get('wasm', '?')}; wasm under Node {tiering}")
 head = ["MxKxN"] + [f"{t} {b}" for t, b in cols]
 rows = []

@@ -174,6 +174,32 @@ TEST_P(Backend, Activations) {
         }
 }
 
+// A NaN must survive ReLU (fused or not) so that training notices it and stops with a clear error.
+TEST_P(Backend, ReluPropagatesNaN) {
+    for (int64_t n : kLengths) {
+        std::vector<float> x = random_vec(n, 25), y(n);
+        x[n / 2] = NAN;
+        k().act_forward(Act::relu, 0, x.data(), y.data(), n);
+        EXPECT_TRUE(std::isnan(y[n / 2])) << "act relu n=" << n;
+        k().act_forward(Act::leaky_relu, 0.01f, x.data(), y.data(), n);
+        EXPECT_TRUE(std::isnan(y[n / 2])) << "act leaky_relu n=" << n;
+    }
+    // XNNPACK's own GEMM microkernels clamp with x86 max/min, which turns NaN into -inf whatever the bounds; that
+    // backend only runs frozen models (inference), never training, so only its elementwise ReLU is held to this.
+    if (std::string(k().name) == "xnnpack") return;
+    for (int64_t m : {1, 3, 17}) {
+        int64_t kk = 5, n = 33;
+        auto a = random_vec(m * kk, 26), b = random_vec(kk * n, 27);
+        a[(m - 1) * kk] = NAN;
+        std::vector<float> c(m * n);
+        GemmArgs g;
+        g.m = m; g.n = n; g.k = kk; g.a = a.data(); g.lda = kk; g.b = b.data(); g.ldb = n; g.c = c.data(); g.ldc = n;
+        g.relu = true;
+        k().gemm(g);
+        for (int64_t j = 0; j < n; ++j) ASSERT_TRUE(std::isnan(c[(m - 1) * n + j])) << "gemm relu m=" << m << " j=" << j;
+    }
+}
+
 TEST_P(Backend, SoftmaxRows) {
     for (int64_t cols : {1, 3, 10, 17, 255}) {
         int64_t rows = 33, ld = cols + 3;

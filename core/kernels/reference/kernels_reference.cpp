@@ -40,8 +40,8 @@ constexpr double kGeluA = 0.044715;
 double act(Act a, double alpha, double x) {
     switch (a) {
         case Act::identity: return x;
-        case Act::relu: return x > 0 ? x : 0;
-        case Act::leaky_relu: return x > 0 ? x : alpha * x;
+        case Act::relu: return x < 0 ? 0 : x;  // NaN passes through, as in PyTorch
+        case Act::leaky_relu: return x < 0 ? alpha * x : x;
         case Act::sigmoid: return 1 / (1 + std::exp(-x));
         case Act::tanh: return std::tanh(x);
         case Act::gelu: return 0.5 * x * (1 + std::tanh(kGeluC * (x + kGeluA * x * x * x)));

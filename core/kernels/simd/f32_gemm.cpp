@@ -1,9 +1,12 @@
-// f32 GEMM for the simd backend: register-blocked microkernels over packed panels, GotoBLAS loop order.
+// f32 GEMM for the simd backend: register-blocked MR x NR microkernels, cache blocking over K, M and N.
 //
-// All three forms (A·B, A·Bᵀ, Aᵀ·B) and any leading dimensions reduce to one microkernel: A is always packed
-// into MR-row panels (cheap: m*k copies for 2*m*n*k flops, and it turns Aᵀ into the same layout); B rows are
-// read in place when B is not transposed (row p of a panel is NR contiguous floats at stride ldb, so no copy is
-// needed) and packed into NR-column panels when it is, or when the last panel is narrower than NR.
+// All three forms (A·B, A·Bᵀ, Aᵀ·B), any leading dimensions, bias, ReLU and accumulation reduce to one
+// microkernel template in two flavours: gemm reads the MR rows of A in place (row-major A, as XNNPACK's gemm
+// kernels do), ppmm reads A packed into MR-row panels (Aᵀ, whose MR values of one step are only contiguous
+// after packing). B rows are read in place when B is not transposed (row p of a panel is NR contiguous floats
+// at stride ldb) and packed into contiguous NR-column panels when it is transposed, when the ISA's config
+// says packing repays the copy, or for a last panel narrower than NR. Tiles narrower than NR are computed at
+// full width into a local tile and copied out, so C's padding columns are never touched.
 //
 // Index of this file
 // [SECTION] Microkernels
@@ -12,13 +15,14 @@
 // [SECTION] Driver
 #include <algorithm>
 #include <cstring>
-#include <cstdlib>
+#include <cstdint>
 #include <vector>
 
 #include "core/kernels/simd/gemm.h"
 #include "core/kernels/simd/simd_mappings.h"
 
 namespace cairn::simd {
+
 
 //-----------------------------------------------------------------------------
 // [SECTION] Microkernels
@@ -56,7 +60,7 @@ HWY_INLINE void gemm_tile(int64_t kc, const float* HWY_RESTRICT a, int64_t lda, 
             vf x = acc[r][v];
             if (flags & kGemmLoadC) x = vadd(vload(cp), x);
             if (bias) x = vadd(x, vload(bias + v * kVL));
-            if (flags & kGemmRelu) x = vmax(x, vzero());
+            if (flags & kGemmRelu) x = vrelu(x);
             vstore(cp, x);
         }
 }
@@ -130,14 +134,19 @@ GemmConfig make_config() {
     cfg.gemm[kMR] = CAIRN_UKERNEL_NAME(gemm, CAIRN_GEMM_MR, CAIRN_GEMM_NR, CAIRN_ISA);
     cfg.gemm[1] = CAIRN_UKERNEL_NAME(gemm, 1, CAIRN_GEMM_NR, CAIRN_ISA);
     cfg.ppmm[kMR] = CAIRN_UKERNEL_NAME(ppmm, CAIRN_GEMM_MR, CAIRN_GEMM_NR, CAIRN_ISA);
-    // KC: a kc x NR panel of B stays in L1 while the MR panels of A stream past it from L2 (mc x kc).
-    cfg.kc = 1024;
     cfg.mc = 128 / kMR * kMR;  // whole MR panels
     cfg.nc = 1024;
-    cfg.pack_b_min_m = getenv("TUNE_PACK") ? atoi(getenv("TUNE_PACK")) : 2 * kMR;
-    if (const char* e = std::getenv("TUNE_KC")) cfg.kc = atoi(e);
-    if (const char* e = std::getenv("TUNE_MC")) cfg.mc = atoi(e) / kMR * kMR;
-    if (const char* e = std::getenv("TUNE_NC")) cfg.nc = atoi(e);
+#if HWY_TARGET == HWY_WASM
+    // 4x8 tiles take a narrow slice of each B row, so B is packed into contiguous panels, and K is blocked so the
+    // packed kc x n block stays in L2 while each 4 x kc row tile of A stays in L1.
+    cfg.kc = 256;
+    cfg.pack_b_min_m = 2 * kMR;
+#else
+    // Wide AVX-512 tiles use whole cache lines of B in place; packing B (k*n copies per call) cost more than it
+    // saved on the benchmark shapes, and one K block keeps C out of the inner loops.
+    cfg.kc = 1024;
+    cfg.pack_b_min_m = INT64_MAX;
+#endif
     cfg.name = "f32_gemm_" CAIRN_STR(CAIRN_GEMM_MR) "x" CAIRN_STR(CAIRN_GEMM_NR) "__" CAIRN_ISA_NAME;
     return cfg;
 }
@@ -155,8 +164,21 @@ const GemmConfig& gemm_config() {
 
 namespace {
 
+// Packing buffers start on a cache line: a 64-byte vector load that straddles two lines costs two.
+class Scratch {
+public:
+    float* get(int64_t n) {
+        if (n + 16 > (int64_t)buf_.size()) buf_.resize(n + 16);
+        auto addr = reinterpret_cast<uintptr_t>(buf_.data());
+        return buf_.data() + ((64 - addr % 64) % 64) / sizeof(float);
+    }
+
+private:
+    std::vector<float> buf_;
+};
+
 // A[rows x kc] block starting at (i0, p0) into panels of MR rows: panel[p*MR + r], zero padded.
-void pack_a(const GemmArgs& g, int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr, float* dst) {
+void pack_a_block(const GemmArgs& g, int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr, float* dst) {
     for (int64_t ip = 0; ip < rows; ip += mr, dst += kc * mr) {
         const int64_t valid = std::min<int64_t>(mr, rows - ip);
         if (g.trans_a) {
@@ -213,7 +235,8 @@ void gemm(const GemmArgs& g) {
     const int64_t m = g.m, n = g.n, k = std::max<int64_t>(g.k, 0);
 
     // Scratch reused across calls (training calls GEMM thousands of times with the same shapes).
-    thread_local std::vector<float> apack, bpack, bias_pad;
+    thread_local Scratch apack_buf, bpack_buf;
+    thread_local std::vector<float> bias_pad;
     const float* bias = nullptr;
     if (g.bias) {  // microkernels read whole NR vectors of bias
         bias_pad.assign((n + NR - 1) / NR * NR, 0.f);
@@ -227,13 +250,14 @@ void gemm(const GemmArgs& g) {
     const int64_t kstep = std::max<int64_t>(1, (k + kblocks - 1) / kblocks);
     const int64_t nc_max = std::min<int64_t>(cfg.nc, (n + NR - 1) / NR * NR);
     const int64_t mc_max = std::min<int64_t>(cfg.mc, (m + MR - 1) / MR * MR);
-    if ((int64_t)apack.size() < mc_max * kstep) apack.resize(mc_max * kstep);
-    if ((int64_t)bpack.size() < nc_max * kstep) bpack.resize(nc_max * kstep);
-    // Bᵀ must be packed. B in place costs nothing to prepare, but a panel's rows sit ldb apart (often a multiple
-    // of 256 floats, so they map to a handful of L1 sets and evict each other) and a narrow NR uses part of each
-    // cache line; packed, a panel is one contiguous stream that stays in L1 while every row tile of A passes.
-    // A last panel narrower than NR is always packed.
+    float* apack = apack_buf.get(mc_max * kstep);
+    float* bpack = bpack_buf.get(nc_max * kstep);
+    // Bᵀ must be packed. B in place costs nothing to prepare, but a panel's rows sit ldb apart and a narrow NR
+    // uses part of each cache line; packed, a panel is one contiguous stream. Whether that repays the copy
+    // depends on the tile (cfg.pack_b_min_m). A last panel narrower than NR is always packed.
     const bool pack_b = g.trans_b || m > cfg.pack_b_min_m;
+    const bool pack_a = g.trans_a;  // Aᵀ: MR values of a step are contiguous only after packing
+    static_assert(kMR <= 16 && kNR <= 64, "tile buffer too small");
     alignas(64) float tile[16 * 64];  // a partial-width tile of C, computed at full width
 
     for (int64_t jc = 0; jc < n; jc += cfg.nc) {
@@ -245,32 +269,33 @@ void gemm(const GemmArgs& g) {
             const float* bias_blk = last && bias ? bias + jc : nullptr;
             for (int64_t jr = 0; jr < ncur; jr += NR) {
                 const int64_t cols = std::min<int64_t>(NR, ncur - jr);
-                if (pack_b || cols < NR) pack_b_panel(g, pc, kc, jc + jr, cols, NR, bpack.data() + jr * kc);
+                if (pack_b || cols < NR) pack_b_panel(g, pc, kc, jc + jr, cols, NR, bpack + jr * kc);
             }
             for (int64_t ic = 0; ic < m; ic += cfg.mc) {
                 const int64_t mcur = std::min<int64_t>(cfg.mc, m - ic);
-                if (g.trans_a) pack_a(g, ic, mcur, pc, kc, MR, apack.data());
-                for (int64_t jr = 0; jr < ncur; jr += NR) {
+                if (pack_a) pack_a_block(g, ic, mcur, pc, kc, MR, apack);
+                auto tile_at = [&](int64_t ir, int64_t jr) {
                     const int64_t cols = std::min<int64_t>(NR, ncur - jr);
                     const bool packed = pack_b || cols < NR;
-                    const float* bp = packed ? bpack.data() + jr * kc : g.b + pc * g.ldb + jc + jr;
+                    const float* bp = packed ? bpack + jr * kc : g.b + pc * g.ldb + jc + jr;
                     const int64_t bld = packed ? NR : g.ldb;
                     const float* bi = bias_blk ? bias_blk + jr : nullptr;
-                    for (int64_t ir = 0; ir < mcur; ir += MR) {
-                        const int rows = (int)std::min<int64_t>(MR, mcur - ir);
-                        const GemmUkernel uk = g.trans_a ? cfg.ppmm[rows] : cfg.gemm[rows];
-                        const float* ap = g.trans_a ? apack.data() + ir * kc : g.a + (ic + ir) * g.lda + pc;
-                        float* cp = g.c + (ic + ir) * g.ldc + jc + jr;
-                        if (cols == NR) {
-                            uk(kc, ap, g.lda, bp, bld, cp, g.ldc, bi, flags);
-                        } else {
-                            if (flags & kGemmLoadC)
-                                for (int r = 0; r < rows; ++r) std::memcpy(tile + r * NR, cp + r * g.ldc, sizeof(float) * cols);
-                            uk(kc, ap, g.lda, bp, bld, tile, NR, bi, flags);
-                            for (int r = 0; r < rows; ++r) std::memcpy(cp + r * g.ldc, tile + r * NR, sizeof(float) * cols);
-                        }
+                    const int rows = (int)std::min<int64_t>(MR, mcur - ir);
+                    const GemmUkernel uk = pack_a ? cfg.ppmm[rows] : cfg.gemm[rows];
+                    const float* ap = pack_a ? apack + ir * kc : g.a + (ic + ir) * g.lda + pc;
+                    float* cp = g.c + (ic + ir) * g.ldc + jc + jr;
+                    if (cols == NR) {
+                        uk(kc, ap, g.lda, bp, bld, cp, g.ldc, bi, flags);
+                    } else {  // computed at full width into a tile, then the valid columns copied out
+                        if (flags & kGemmLoadC)
+                            for (int r = 0; r < rows; ++r) std::memcpy(tile + r * NR, cp + r * g.ldc, sizeof(float) * cols);
+                        uk(kc, ap, g.lda, bp, bld, tile, NR, bi, flags);
+                        for (int r = 0; r < rows; ++r) std::memcpy(cp + r * g.ldc, tile + r * NR, sizeof(float) * cols);
                     }
-                }
+                };
+                // A row tile (MR x kc, from L1) meets every B panel of the block before the next tile.
+                for (int64_t ir = 0; ir < mcur; ir += MR)
+                    for (int64_t jr = 0; jr < ncur; jr += NR) tile_at(ir, jr);
             }
         }
     }

@@ -94,11 +94,11 @@ void act_forward(Act a, float alpha, const float* x, float* y, int64_t n) {
             if (x != y) std::memmove(y, x, sizeof(float) * n);
             return;
         case Act::relu:
-            return vmap<1, 1>({x}, {y}, n, [](const vf (&v)[1], vf (&r)[1]) { r[0] = vmax(v[0], vzero()); });
+            return vmap<1, 1>({x}, {y}, n, [](const vf (&v)[1], vf (&r)[1]) { r[0] = vrelu(v[0]); });
         case Act::leaky_relu: {
             const vf va = vset1(alpha);
             return vmap<1, 1>({x}, {y}, n, [&](const vf (&v)[1], vf (&r)[1]) {
-                r[0] = vselect(vgt(v[0], vzero()), v[0], vmul(va, v[0]));
+                r[0] = vselect(vlt(v[0], vzero()), vmul(va, v[0]), v[0]);
             });
         }
         case Act::sigmoid:

@@ -73,6 +73,9 @@ HWY_INLINE vmask vgt(vf a, vf b) { return hn::Gt(a, b); }
 HWY_INLINE vmask vlt(vf a, vf b) { return hn::Lt(a, b); }
 HWY_INLINE vf vselect(vmask m, vf yes, vf no) { return hn::IfThenElse(m, yes, no); }
 HWY_INLINE vf vcopysign(vf magnitude, vf sign) { return hn::CopySign(magnitude, sign); }
+// max(x, 0) that lets NaN through, as the reference and PyTorch do: a NaN must reach the loss so training can
+// stop with a clear error. (x86 max returns its second operand when either is NaN, so max(x, 0) would hide it.)
+HWY_INLINE vf vrelu(vf x) { return hn::IfThenZeroElse(hn::Lt(x, hn::Zero(DF())), x); }
 // Horizontal sum, in double so the final combination of the lanes adds no visible rounding.
 HWY_INLINE double vhsum(vf v) {
     alignas(64) float lanes[kVL];

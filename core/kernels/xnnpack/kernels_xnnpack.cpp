@@ -55,17 +55,20 @@ const Kernels& simd() { return simd_kernels(); }
 //-----------------------------------------------------------------------------
 
 // XNNPACK's fully connected operator is C = A·W (+bias), clamped: A·B with XNN_FLAG_TRANSPOSE_WEIGHTS
-// (W stored k x n) or A·Bᵀ without it (W stored n x k, its native layout). ReLU is the clamp [0, inf).
+// (W stored k x n) or A·Bᵀ without it (W stored n x k, its native layout). ReLU is NOT XNNPACK's clamp [0, inf):
+// the clamp turns NaN into 0, and Cairn's ReLU lets NaN through so a diverging model is noticed.
 // Aᵀ, accumulation into C and weights with a row stride go to the simd GEMM.
 void gemm(const GemmArgs& g) {
     const bool dense_b = g.ldb == (g.trans_b ? g.k : g.n);
     if (g.trans_a || g.accumulate || !dense_b || g.m <= 0 || g.n <= 0 || g.k <= 0) return simd().gemm(g);
     Op o;
-    check(xnn_create_fully_connected_nc_f32(g.k, g.n, g.lda, g.ldc, g.b, g.bias, g.relu ? 0.f : -INFINITY, INFINITY,
+    check(xnn_create_fully_connected_nc_f32(g.k, g.n, g.lda, g.ldc, g.b, g.bias, -INFINITY, INFINITY,
                                             g.trans_b ? 0 : XNN_FLAG_TRANSPOSE_WEIGHTS, &o.op),
           "xnn_create_fully_connected_nc_f32");
     check(xnn_setup_fully_connected_nc_f32(o.op, g.m, g.a, g.c, nullptr), "xnn_setup_fully_connected_nc_f32");
     o.run("fully connected");
+    if (g.relu)
+        for (int64_t i = 0; i < g.m; ++i) simd().act_forward(Act::relu, 0, g.c + i * g.ldc, g.c + i * g.ldc, g.n);
 }
 
 // NHWC convolution. XNNPACK wants OHWI weights, ours are HWIO ([patch x out_c]): one transpose per call.
@@ -82,11 +85,12 @@ void conv2d_forward(const Conv2dShape& s, const float* x, const float* w, const 
     check(xnn_create_convolution2d_nhwc_f32(
               (uint32_t)s.pad_top, (uint32_t)pad_right, (uint32_t)pad_bottom, (uint32_t)s.pad_left,
               (uint32_t)s.kernel_h, (uint32_t)s.kernel_w, (uint32_t)s.stride_h, (uint32_t)s.stride_w, 1, 1, 1, s.in_c,
-              s.out_c, s.in_c, s.out_c, ohwi.data(), bias, relu ? 0.f : -INFINITY, INFINITY, 0, &o.op),
+              s.out_c, s.in_c, s.out_c, ohwi.data(), bias, -INFINITY, INFINITY, 0, &o.op),
           "xnn_create_convolution2d_nhwc_f32");
     check(xnn_setup_convolution2d_nhwc_f32(o.op, s.batch, s.in_h, s.in_w, x, y, nullptr),
           "xnn_setup_convolution2d_nhwc_f32");
     o.run("convolution");
+    if (relu) simd().act_forward(Act::relu, 0, y, y, s.pixels() * s.out_c);  // NaN-preserving, as in gemm
 }
 
 //-----------------------------------------------------------------------------
@@ -110,17 +114,12 @@ void mul(const float* a, const float* b, float* y, int64_t n) {
     binary(xnn_create_multiply_nd_f32, xnn_setup_multiply_nd_f32, a, b, y, n, "multiply");
 }
 
-// Sigmoid and ReLU (a clamp) from XNNPACK over n elements as an n x 1 batch; the other activations from simd.
+// Sigmoid from XNNPACK over n elements as an n x 1 batch; the other activations from simd (ReLU too: see gemm).
 void act_forward(Act a, float alpha, const float* x, float* y, int64_t n) {
-    if ((a != Act::sigmoid && a != Act::relu) || n <= 0) return simd().act_forward(a, alpha, x, y, n);
+    if (a != Act::sigmoid || n <= 0) return simd().act_forward(a, alpha, x, y, n);
     Op o;
-    if (a == Act::sigmoid) {
-        check(xnn_create_sigmoid_nc_f32(1, 1, 1, 0, &o.op), "xnn_create_sigmoid_nc_f32");
-        check(xnn_setup_sigmoid_nc_f32(o.op, n, x, y, nullptr), "xnn_setup_sigmoid_nc_f32");
-    } else {
-        check(xnn_create_clamp_nc_f32(1, 1, 1, 0.f, INFINITY, 0, &o.op), "xnn_create_clamp_nc_f32");
-        check(xnn_setup_clamp_nc_f32(o.op, n, x, y, nullptr), "xnn_setup_clamp_nc_f32");
-    }
+    check(xnn_create_sigmoid_nc_f32(1, 1, 1, 0, &o.op), "xnn_create_sigmoid_nc_f32");
+    check(xnn_setup_sigmoid_nc_f32(o.op, n, x, y, nullptr), "xnn_setup_sigmoid_nc_f32");
     o.run(act_name(a));
 }
 
