@@ -44,8 +44,9 @@ if [ "${CAIRN_BENCH_NO_BUILD:-0}" != 1 ]; then
     # A threaded wasm build tree, when one is configured, provides the 2-thread Cairn rows.
     if [ -f build/wasm-mt/build.ninja ]; then cmake --build build/wasm-mt -j2 --target cairn_bench_web; fi
   fi
-  # The page's own download and start-up are measured on whatever web build exists; build it if the target does.
-  if grep -q '^build cairn_web:' build/wasm/build.ninja 2>/dev/null; then cmake --build --preset wasm -j2 --target cairn_web; fi
+  # The page's download and start-up are measured on the web build (build/wasm/web): its targets, where they exist.
+  web=(); for t in cairn_web cairn_dashboard cairn_web_static; do grep -q "^build $t:" build/wasm/build.ninja && web+=("$t"); done
+  [ ${#web[@]} -gt 0 ] && cmake --build --preset wasm -j2 --target "${web[@]}"
 fi
 /usr/bin/python3 tests/bench/make_onnx.py "$nb/mlp.onnx"
 exec node tests/bench/runner.mjs

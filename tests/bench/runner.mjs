@@ -158,10 +158,12 @@ async function runChromium(c) {
 // Start-up of the real page (build/wasm/web/index.html): navigation start to the first dashboard frame. The page
 // may report it itself (window.cairnFirstFrameMs = performance.now() at its first presented frame); otherwise the
 // first WebGL draw call is hooked and the frame that presents it counts, so no page cooperation is needed.
+const fetched = new Set();  // files the dashboard page loaded: what its download size counts
 async function runStartup() {
-    const index = path.join(wasmBuild, 'web/index.html');
-    if (!existsSync(index)) return { error: 'no build/wasm/web/index.html' };
+    const index = ['dashboard.html', 'index.html'].map((f) => path.join(wasmBuild, 'web', f)).find(existsSync);
+    if (!index) return { error: 'no build/wasm/web/dashboard.html' };
     const page = await browser.newPage();
+    page.on('response', (r) => { const u = new URL(r.url()); if (r.status() === 200 && u.origin === base) fetched.add(path.join(root, decodeURIComponent(u.pathname))); });
     try {
         await page.addInitScript(() => {
             for (const C of [self.WebGL2RenderingContext, self.WebGLRenderingContext]) {
@@ -188,11 +190,13 @@ async function runStartup() {
     }
 }
 
-// Download size of everything the page fetches from build/wasm/web: .wasm and .js, gzip -9 and brotli.
+// Download size of what the dashboard page fetched during start-up (else every page file in build/wasm/web),
+// gzip -9 and brotli.
 function downloadSize() {
     const dir = path.join(wasmBuild, 'web');
     if (!existsSync(dir)) return { error: 'no build/wasm/web' };
-    const files = readdirRecursive(dir).filter((f) => /\.(wasm|js|mjs|html|data)$/.test(f));
+    const files = fetched.size ? [...fetched].filter((f) => existsSync(f))
+        : readdirRecursive(dir).filter((f) => /\.(wasm|js|mjs|html|data)$/.test(f));
     const r = { files: files.map((f) => path.relative(dir, f)), raw: 0, gzip: 0, brotli: 0, wasm_gzip: 0 };
     for (const f of files) {
         const b = readFileSync(f);
@@ -229,7 +233,8 @@ function record(c, res) {
 }
 
 const t0 = Date.now();
-const needBrowser = configs.some((c) => c.engine === 'chromium');
+const startup = !only || only.test('cairn/chromium/startup');
+const needBrowser = startup || configs.some((c) => c.engine === 'chromium');
 const server = await serve();
 base = `http://127.0.0.1:${server.address().port}`;
 if (needBrowser) await openBrowser();
@@ -242,7 +247,7 @@ for (let r = 1; r <= rounds; ++r) {
         record(c, res);
         console.error(`  round ${r} ${c.id.padEnd(22)} ${((Date.now() - s) / 1000).toFixed(1).padStart(6)} s ${res.error ? 'ERROR ' + res.error : ''}`);
     }
-    if (needBrowser && (!only || only.test('startup'))) record({ id: 'cairn/chromium/startup' }, { START: await runStartup() });
+    if (startup) record({ id: 'cairn/chromium/startup' }, { START: await runStartup() });
 }
 if (browser) { await browser.close(); rmSync(profileDir, { recursive: true, force: true }); }
 server.close();
@@ -319,7 +324,7 @@ const errs = rows.filter((r) => r.error);
 if (errs.length || missing.length) lines.push('');
 for (const r of errs) lines.push(`- ${r.id} ${r.workload}: ${r.error}`);
 for (const c of missing) lines.push(`- ${c.id}: not built (${path.relative(root, c.needs)})`);
-if (download.raw) lines.push(`- page download (build/wasm/web): ${(download.raw / 1e6).toFixed(2)} MB raw, ${(download.gzip / 1e6).toFixed(2)} MB gzip, ${(download.brotli / 1e6).toFixed(2)} MB brotli`);
+if (download.raw) lines.push(`- page download (${download.files.join(', ')}): ${(download.raw / 1e6).toFixed(2)} MB raw, ${(download.gzip / 1e6).toFixed(2)} MB gzip, ${(download.brotli / 1e6).toFixed(2)} MB brotli`);
 if (engine) lines.push(`- engine wasm alone (${path.relative(root, engineWasm)}): ${(engine.raw / 1e6).toFixed(2)} MB raw, ${(engine.gzip / 1e6).toFixed(2)} MB gzip -9`);
 const tfCpu = samples['tfjs-cpu/chromium/1t']?.W3?.samples;
 if (tfCpu) lines.push(`- TF.js cpu W3 is capped at ${tfjsCpuCap} s per run (${Math.round(med(tfCpu))} of ${quick ? 640 : 10000} samples); its rate is steady per batch.`);
