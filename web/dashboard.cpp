@@ -1,5 +1,5 @@
 // The page's dashboard app: the shell over sample data and a MemoryStore-backed registry, drawn with WebGL2 into
-// the page's canvas (web/dashboard.html). The browser owns the frame loop, so main() returns after installing it.
+// the page's canvas (web/index.html). The browser owns the frame loop, so main() returns after installing it.
 #include <exception>
 #include <cstdio>
 #include <memory>

@@ -48,7 +48,7 @@ before(async () => {
   const port = await freePort();
   server = spawn(cairn, ['serve', '--root', webRoot, '--port', String(port)], { stdio: 'ignore' });
   base = `http://127.0.0.1:${port}`;
-  await waitForServer(`${base}/dashboard.html`);
+  await waitForServer(`${base}/index.html`);
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
@@ -67,7 +67,7 @@ async function openDashboard(options) {
   const page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  await page.goto(`${base}/dashboard.html`);
+  await page.goto(`${base}/index.html`);
   await page.waitForFunction(() => window.cairnDashboardReady === true, null, { timeout: 60000 });
   await settle(page);
   return { context, page };
