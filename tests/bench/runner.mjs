@@ -155,13 +155,13 @@ async function runChromium(c) {
     }
 }
 
-// Start-up of the real page (build/wasm/web/index.html): navigation start to the first dashboard frame. The page
+// Start-up of the served page, the dashboard (build/wasm/web/index.html): navigation start to the first dashboard frame. The page
 // may report it itself (window.cairnFirstFrameMs = performance.now() at its first presented frame); otherwise the
 // first WebGL draw call is hooked and the frame that presents it counts, so no page cooperation is needed.
 const fetched = new Set();  // files the dashboard page loaded: what its download size counts
 async function runStartup() {
-    const index = ['dashboard.html', 'index.html'].map((f) => path.join(wasmBuild, 'web', f)).find(existsSync);
-    if (!index) return { error: 'no build/wasm/web/dashboard.html' };
+    const index = path.join(wasmBuild, 'web/index.html');  // the served page is the dashboard
+    if (!existsSync(index)) return { error: 'no build/wasm/web/index.html' };
     const page = await browser.newPage();
     page.on('response', (r) => { const u = new URL(r.url()); if (r.status() === 200 && u.origin === base) fetched.add(path.join(root, decodeURIComponent(u.pathname))); });
     try {
