@@ -140,11 +140,12 @@ Optimizer::Optimizer(const OptimizerDesc& desc, std::vector<Param*> params) : de
 }
 
 void Optimizer::step() {
-    // Global norm over every gradient, as torch.nn.utils.clip_grad_norm_.
-    double sq = 0;
-    for (Param* p : params_) sq += ops::sum_squares(p->grad);
-    grad_norm_ = std::sqrt(sq);
+    // Global norm over every gradient, as torch.nn.utils.clip_grad_norm_. Only when clipping: it reads every
+    // gradient once more, which costs as much as the rest of the optimizer step.
     if (desc_.clip_norm > 0) {
+        double sq = 0;
+        for (Param* p : params_) sq += ops::sum_squares(p->grad);
+        grad_norm_ = std::sqrt(sq);
         double coef = desc_.clip_norm / (grad_norm_ + 1e-6);
         if (coef < 1)
             for (Param* p : params_) ops::scale_(p->grad, static_cast<float>(coef));
