@@ -101,13 +101,6 @@ void check_name(const std::string& name, const char* what) {
         fail("invalid_name", "alias name '" + name + "' is reserved ('latest' and numbers are references)");
 }
 
-Json schema_to_json(const Schema& schema) {
-    Json j = {{"feature_names", schema.feature_names}, {"label_name", schema.label_name},
-              {"class_names", schema.class_names}, {"task", schema.task == Task::classification ? "classification" : "regression"}};
-    if (schema.is_image()) j["image_shape"] = {schema.image_h, schema.image_w, schema.image_c};
-    return j;
-}
-
 //-----------------------------------------------------------------------------
 // [SECTION] Manifests and verified blobs
 //-----------------------------------------------------------------------------

@@ -57,8 +57,8 @@ struct VersionDesc {
     std::string model_description;     // used only when the model is created
     ModelArtifact artifact;
     std::string dataset_name;
-    std::string dataset_fingerprint;   // e.g. SHA-256 of the training data
-    Json dataset_schema;               // schema_to_json(dataset.schema)
+    std::string dataset_fingerprint;   // dataset_fingerprint(dataset) (core/preprocess.h)
+    Json dataset_schema;               // schema_to_json(dataset.schema) (core/preprocess.h)
     int64_t dataset_samples = 0;
     std::string parent;                // a reference ("iris/2", "iris@production"); empty for none
     Json hyperparameters;              // object
@@ -81,7 +81,6 @@ struct Plan {
     Json result;
 };
 
-Json schema_to_json(const Schema& schema);
 void check_name(const std::string& name, const char* what);  // what: "model" or "alias"
 
 //-----------------------------------------------------------------------------
