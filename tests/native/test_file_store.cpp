@@ -167,7 +167,7 @@ TEST(FileStore, KillDuringRegistrationNeverLeavesPartialVersions) {
     FileStore s(dir.path);
     Json report_json = verify_registry(s);
     EXPECT_TRUE(report_json["ok"]) << report_json.dump();
-    EXPECT_GE(checked_up_to, 20);  // the children did get work done between kills
+    EXPECT_GE(checked_up_to, 10);  // the children did get work done between kills
     std::printf("kill test: %d kills, %d after the commit point (journal replayed), %d before it (staged files "
                 "discarded); %zu versions reported saved, %lld in the store\n",
                 rounds, replays, discarded, reported.size(), static_cast<long long>(checked_up_to));
