@@ -649,8 +649,9 @@ Json verify_registry(const Store& s) {
             std::vector<int64_t> vs = versions_from(s, m, rec, true);
             for (int64_t v : vs) {
                 try {
-                    LoadedVersion lv = load_version(s, m + "/" + std::to_string(v));
-                    for (const BlobRole& b : blob_roles(lv.manifest)) used.insert(b.sha);
+                    // Blobs count as referenced even when damaged, so each problem is reported once, with its version.
+                    for (const BlobRole& b : blob_roles(read_manifest(s, {m, v}))) used.insert(b.sha);
+                    load_version(s, m + "/" + std::to_string(v));
                     ++n_versions;
                 } catch (const Error& e) {
                     problem(e);
