@@ -1,0 +1,317 @@
+// Index of this file
+// [SECTION] Descriptors
+// [SECTION] Batches and the validation split
+// [SECTION] Evaluation
+// [SECTION] Trainer
+#include "core/train.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include "core/error.h"
+#include "core/loss.h"
+#include "core/random.h"
+
+namespace cairn {
+
+//-----------------------------------------------------------------------------
+// [SECTION] Descriptors
+//-----------------------------------------------------------------------------
+
+[[noreturn]] static void bad_train(const std::string& field, const std::string& expected, const std::string& got) {
+    fail("invalid_argument", "train." + field + ": expected " + expected + ", got " + got);
+}
+
+TrainDesc resolve(const TrainDesc& in) {
+    TrainDesc d = in;
+    if (d.epochs == 0) d.epochs = 10;
+    if (d.batch_size == 0) d.batch_size = 32;
+    if (d.epochs < 0) bad_train("epochs", "an integer >= 1", std::to_string(d.epochs));
+    if (d.batch_size < 0) bad_train("batch_size", "an integer >= 1", std::to_string(d.batch_size));
+    if (!(d.validation_split >= 0 && d.validation_split <= 0.9f))
+        bad_train("validation_split", "a fraction in [0, 0.9]", Json(d.validation_split).dump());
+    EarlyStoppingDesc& e = d.early_stopping;
+    if (e.monitor.empty()) e.monitor = "val_loss";
+    if (e.monitor != "val_loss" && e.monitor != "val_accuracy")
+        bad_train("early_stopping.monitor", "\"val_loss\" or \"val_accuracy\"", "\"" + e.monitor + "\"");
+    if (e.patience < 0) bad_train("early_stopping.patience", "an integer >= 0 (0 = off)", std::to_string(e.patience));
+    if (!(e.min_delta >= 0)) bad_train("early_stopping.min_delta", "a number >= 0", Json(e.min_delta).dump());
+    d.optimizer = resolve(d.optimizer);
+    return d;
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] Batches and the validation split
+//-----------------------------------------------------------------------------
+
+namespace {
+
+// Stratified hold-out: each class contributes round(fraction * its count) samples, chosen by a seeded shuffle.
+// Kept private until core/data.h provides the shared one.
+void split_stratified(const Dataset& d, float fraction, uint64_t seed, std::vector<int64_t>& train,
+                      std::vector<int64_t>& val) {
+    std::map<int32_t, std::vector<int64_t>> by_class;
+    for (int64_t i = 0; i < d.size(); ++i) by_class[d.labels.empty() ? 0 : d.labels[i]].push_back(i);
+    Rng rng(seed, 0x5851f42d4c957f2dULL);
+    for (auto& [cls, idx] : by_class) {
+        rng.shuffle(idx);
+        size_t k = static_cast<size_t>(std::lround(fraction * static_cast<double>(idx.size())));
+        val.insert(val.end(), idx.begin(), idx.begin() + k);
+        train.insert(train.end(), idx.begin() + k, idx.end());
+    }
+    std::sort(train.begin(), train.end());
+    std::sort(val.begin(), val.end());
+}
+
+struct Batch {
+    Tensor x, targets;
+    std::vector<int32_t> labels;
+};
+
+Batch gather(const Dataset& d, const Tensor& features, const int64_t* idx, int64_t count) {
+    Batch b;
+    Shape s = features.shape();
+    s[0] = count;
+    b.x = Tensor::empty(s);
+    int64_t per = features.numel() / std::max<int64_t>(features.dim(0), 1);
+    for (int64_t i = 0; i < count; ++i)
+        std::memcpy(b.x.data() + i * per, features.data() + idx[i] * per, sizeof(float) * per);
+    if (!d.labels.empty()) {
+        b.labels.resize(count);
+        for (int64_t i = 0; i < count; ++i) b.labels[i] = d.labels[idx[i]];
+    }
+    if (d.targets.defined()) {
+        Tensor t = d.targets.contiguous();
+        int64_t k = t.numel() / std::max<int64_t>(t.dim(0), 1);
+        b.targets = Tensor::empty({count, k});
+        for (int64_t i = 0; i < count; ++i) std::memcpy(b.targets.data() + i * k, t.data() + idx[i] * k, sizeof(float) * k);
+    }
+    return b;
+}
+
+// Correct predictions in a batch (classification only).
+int64_t count_correct(LossKind kind, const Tensor& out, const std::vector<int32_t>& labels) {
+    int64_t n = out.dim(0), k = out.dim(1), correct = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        const float* r = out.data() + i * k;
+        int32_t pred = k == 1 ? (r[0] > 0 ? 1 : 0) : static_cast<int32_t>(std::max_element(r, r + k) - r);
+        correct += pred == labels[i];
+    }
+    return correct;
+}
+
+bool has_accuracy(const Model& m, const Dataset& d) {
+    return !d.labels.empty() && (m.loss() == LossKind::cross_entropy ||
+                                 (m.loss() == LossKind::binary_cross_entropy && m.num_outputs() == 1));
+}
+
+void check_compatible(const Model& m, const Dataset& d, const char* which) {
+    std::string w = which;
+    if (d.size() == 0) fail("invalid_argument", w + " dataset is empty");
+    if (!d.features.defined() || d.features.dtype() != DType::f32)
+        fail("invalid_argument", w + " dataset has no f32 features");
+    int64_t per = d.features.numel() / d.size();
+    if (per != shape_numel(m.input_shape()))
+        fail("shape_mismatch", w + " dataset has " + std::to_string(per) + " values per sample, the model's input " +
+                                   shape_str(m.input_shape()) + " needs " + std::to_string(shape_numel(m.input_shape())));
+    if (m.loss() == LossKind::mse) {
+        if (!d.targets.defined() || d.targets.numel() != d.size() * m.num_outputs())
+            fail("invalid_argument", w + " dataset needs regression targets with " + std::to_string(m.num_outputs()) +
+                                         " value(s) per sample for an \"mse\" model");
+        return;
+    }
+    if (d.labels.size() != static_cast<size_t>(d.size()) && !(m.loss() == LossKind::binary_cross_entropy && d.targets.defined()))
+        fail("invalid_argument", w + " dataset has " + std::to_string(d.labels.size()) + " labels for " +
+                                     std::to_string(d.size()) + " samples");
+    int64_t classes = m.loss() == LossKind::binary_cross_entropy ? 2 : m.num_outputs();
+    for (size_t i = 0; i < d.labels.size(); ++i)
+        if (d.labels[i] < 0 || d.labels[i] >= classes)
+            fail("invalid_label", w + " dataset: label " + std::to_string(d.labels[i]) + " of sample " + std::to_string(i) +
+                                      " does not fit the model's " + std::to_string(classes) + " classes");
+}
+
+}  // namespace
+
+//-----------------------------------------------------------------------------
+// [SECTION] Evaluation
+//-----------------------------------------------------------------------------
+
+EvalResult evaluate(Model& model, const Dataset& data, const std::vector<int64_t>& indices, int64_t batch) {
+    check_compatible(model, data, "evaluation");
+    std::vector<int64_t> all;
+    const std::vector<int64_t>* idx = &indices;
+    if (indices.empty()) {
+        all.resize(data.size());
+        for (int64_t i = 0; i < data.size(); ++i) all[i] = i;
+        idx = &all;
+    }
+    Tensor features = data.features.contiguous();
+    EvalResult r;
+    r.has_accuracy = has_accuracy(model, data);
+    double loss = 0;
+    int64_t correct = 0, n = static_cast<int64_t>(idx->size());
+    for (int64_t s = 0; s < n; s += batch) {
+        int64_t count = std::min(batch, n - s);
+        Batch b = gather(data, features, idx->data() + s, count);
+        Tensor out = model.forward(b.x, false);
+        loss += count * model_loss(model.loss(), out, b.labels.empty() ? nullptr : b.labels.data(),
+                                   b.targets.defined() ? &b.targets : nullptr, nullptr);
+        if (r.has_accuracy) correct += count_correct(model.loss(), out, b.labels);
+    }
+    r.samples = n;
+    r.loss = n ? loss / n : 0;
+    r.accuracy = n ? static_cast<double>(correct) / n : 0;
+    return r;
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] Trainer
+//-----------------------------------------------------------------------------
+
+Trainer::Trainer(Model& model, const Dataset& train, const TrainDesc& desc, const Dataset* validation)
+    : model_(model), data_(train), desc_(resolve(desc)), opt_(desc_.optimizer, model.trainable()) {
+    check_compatible(model_, data_, "training");
+    features_ = data_.features.contiguous();
+    if (validation) {
+        check_compatible(model_, *validation, "validation");
+        val_data_ = validation;
+        for (int64_t i = 0; i < data_.size(); ++i) train_idx_.push_back(i);
+    } else if (desc_.validation_split > 0) {
+        split_stratified(data_, desc_.validation_split, desc_.seed, train_idx_, val_idx_);
+        if (val_idx_.empty() || train_idx_.empty())
+            bad_train("validation_split", "a fraction leaving samples on both sides",
+                      Json(desc_.validation_split).dump() + " of " + std::to_string(data_.size()) + " samples");
+        val_data_ = &data_;
+    } else {
+        for (int64_t i = 0; i < data_.size(); ++i) train_idx_.push_back(i);
+    }
+    if (desc_.early_stopping.patience > 0 && !val_data_)
+        bad_train("early_stopping.patience", "validation data (set validation_split or pass a validation set)", "none");
+    if (desc_.early_stopping.monitor == "val_accuracy" && !has_accuracy(model_, data_))
+        bad_train("early_stopping.monitor", "\"val_loss\" for a model without accuracy", "\"val_accuracy\"");
+    int64_t n = static_cast<int64_t>(train_idx_.size());
+    batches_ = (n + desc_.batch_size - 1) / desc_.batch_size;
+    if (desc_.optimizer.schedule.type == "cosine" && desc_.optimizer.schedule.total_steps == 0)
+        opt_.set_total_steps(total_steps());
+}
+
+void Trainer::start_epoch() {
+    order_ = train_idx_;
+    if (!desc_.no_shuffle) {
+        Rng rng(desc_.seed + static_cast<uint64_t>(epoch_), 0xda3e39cb94b95bdbULL);
+        rng.shuffle(order_);
+    }
+    model_.seed_dropout(desc_.seed * 0x9e3779b97f4a7c15ULL + static_cast<uint64_t>(epoch_));
+    loss_sum_ = 0;
+    seen_ = correct_ = 0;
+}
+
+bool Trainer::step() {
+    if (done_) return false;
+    if (batch_ == 0) start_epoch();
+    int64_t begin = batch_ * desc_.batch_size;
+    int64_t count = std::min<int64_t>(desc_.batch_size, static_cast<int64_t>(order_.size()) - begin);
+    Batch b = gather(data_, features_, order_.data() + begin, count);
+    Tensor out = model_.forward(b.x, true), dout;
+    double loss = model_loss(model_.loss(), out, b.labels.empty() ? nullptr : b.labels.data(),
+                             b.targets.defined() && model_.loss() != LossKind::cross_entropy ? &b.targets : nullptr,
+                             &dout);
+    if (!std::isfinite(loss)) {
+        done_ = true;
+        reason_ = "diverged";
+        fail("diverged", "training diverged: loss is " + std::string(std::isnan(loss) ? "NaN" : "infinite") +
+                             " at epoch " + std::to_string(epoch_ + 1) + ", batch " + std::to_string(batch_ + 1) +
+                             " (try a lower learning rate or gradient clipping)");
+    }
+    model_.backward(dout);
+    opt_.step();
+    last_loss_ = loss;
+    loss_sum_ += loss * count;
+    seen_ += count;
+    if (has_accuracy(model_, data_)) correct_ += count_correct(model_.loss(), out, b.labels);
+    if (++batch_ == batches_) end_epoch();
+    return !done_;
+}
+
+double Trainer::monitored(const EpochStats& s) const {
+    return desc_.early_stopping.monitor == "val_accuracy" ? -s.val_accuracy : s.val_loss;  // lower is better
+}
+
+void Trainer::end_epoch() {
+    EpochStats s;
+    s.epoch = epoch_ + 1;
+    s.loss = seen_ ? loss_sum_ / seen_ : 0;
+    s.has_accuracy = has_accuracy(model_, data_);
+    s.accuracy = seen_ ? static_cast<double>(correct_) / seen_ : 0;
+    s.lr = opt_.current_lr();
+    if (val_data_) {
+        EvalResult v = evaluate(model_, *val_data_, val_data_ == &data_ ? val_idx_ : std::vector<int64_t>{});
+        s.has_validation = true;
+        s.val_loss = v.loss;
+        s.val_accuracy = v.accuracy;
+    }
+    history_.push_back(s);
+    batch_ = 0;
+    ++epoch_;
+    const EarlyStoppingDesc& es = desc_.early_stopping;
+    if (es.patience > 0) {
+        double value = monitored(s);
+        if (best_epoch_ == 0 || value < best_value_ - es.min_delta) {
+            best_value_ = value;
+            best_epoch_ = s.epoch;
+            bad_epochs_ = 0;
+            best_weights_.clear();
+            for (Param* p : model_.params()) best_weights_.push_back(p->value.clone());
+        } else if (++bad_epochs_ >= es.patience) {
+            done_ = true;
+            reason_ = "early_stopping";
+        }
+    }
+    if (!done_ && epoch_ >= desc_.epochs) {
+        done_ = true;
+        reason_ = "completed";
+    }
+    if (done_ && !best_weights_.empty() && !es.keep_last) {
+        std::vector<Param*> ps = model_.params();
+        for (size_t i = 0; i < ps.size(); ++i) ps[i]->value.copy_from(best_weights_[i]);
+    }
+}
+
+void Trainer::cancel() {
+    if (done_) return;
+    done_ = true;
+    reason_ = "cancelled";
+}
+
+ModelArtifact Trainer::checkpoint() const {
+    ModelArtifact a = model_.to_artifact();
+    opt_.save(a);
+    a.optimizer["progress"] = {{"epoch", epoch_}, {"batch", batch_}};
+    return a;
+}
+
+void Trainer::resume(const ModelArtifact& a) {
+    opt_.load(a);
+    const Json& p = a.optimizer.contains("progress") ? a.optimizer["progress"] : Json();
+    if (!p.is_object() || !p.value("epoch", Json()).is_number_integer() || !p.value("batch", Json()).is_number_integer())
+        fail("invalid_artifact", "optimizer.progress: expected {\"epoch\": int, \"batch\": int}");
+    int e = p["epoch"].get<int>();
+    int64_t b = p["batch"].get<int64_t>();
+    if (e < 0 || b < 0 || b >= std::max<int64_t>(batches_, 1))
+        fail("invalid_artifact", "optimizer.progress: epoch " + std::to_string(e) + ", batch " + std::to_string(b) +
+                                     " does not fit this training run");
+    epoch_ = e;
+    batch_ = 0;
+    if (b > 0) {  // replay the epoch's order, then continue after the saved batch
+        start_epoch();
+        batch_ = b;
+    }
+    if (epoch_ >= desc_.epochs) {
+        done_ = true;
+        reason_ = "completed";
+    }
+}
+
+}  // namespace cairn

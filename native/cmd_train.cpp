@@ -1,0 +1,426 @@
+// `cairn train`, `cairn eval`, `cairn predict`: train a model on a dataset file or a bundled dataset, evaluate it,
+// and print predictions. Models are saved as one file in the safetensors layout (8-byte little-endian header
+// length, JSON header, raw little-endian data), with the architecture, optimizer config and preprocessing as
+// JSON strings in "__metadata__" and optimizer state tensors prefixed "optimizer/".
+//
+// Index of this file
+// [SECTION] Model files
+// [SECTION] Datasets
+// [SECTION] Progress and tables
+// [SECTION] train
+// [SECTION] eval, predict
+// [SECTION] Registration
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/data.h"
+#include "core/error.h"
+#include "core/model.h"
+#include "core/preprocess.h"
+#include "core/train.h"
+#include "native/cli.h"
+
+namespace cairn::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_text(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) fail("not_found", "cannot open '" + path + "'");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+std::vector<uint8_t> read_bytes(const std::string& path) {
+    std::string s = read_text(path);
+    return std::vector<uint8_t>(s.begin(), s.end());
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] Model files
+//-----------------------------------------------------------------------------
+
+void save_model(const ModelArtifact& a, const std::string& path) {
+    Json header = Json::object();
+    header["__metadata__"] = {{"format", "cairn-model-1"},
+                              {"architecture", a.architecture.dump()},
+                              {"optimizer", a.optimizer.dump()},
+                              {"preprocessing", a.preprocessing.dump()}};
+    std::vector<std::pair<std::string, const Tensor*>> all;
+    for (const NamedTensor& t : a.weights) all.emplace_back(t.name, &t.tensor);
+    for (const NamedTensor& t : a.optimizer_state) all.emplace_back("optimizer/" + t.name, &t.tensor);
+    uint64_t offset = 0;
+    for (auto& [name, t] : all) {
+        uint64_t bytes = static_cast<uint64_t>(t->numel()) * 4;
+        header[name] = {{"dtype", "F32"}, {"shape", t->shape()}, {"data_offsets", {offset, offset + bytes}}};
+        offset += bytes;
+    }
+    std::string h = header.dump();
+    h.append((8 - h.size() % 8) % 8, ' ');  // safetensors pads the header with spaces to 8-byte alignment
+    std::ofstream f(path, std::ios::binary);
+    if (!f) fail("io_error", "cannot write '" + path + "'");
+    uint64_t n = h.size();
+    unsigned char len[8];
+    for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
+    f.write(reinterpret_cast<const char*>(len), 8);
+    f.write(h.data(), static_cast<std::streamsize>(h.size()));
+    for (auto& [name, t] : all) {
+        Tensor c = t->contiguous();
+        f.write(reinterpret_cast<const char*>(c.data()), static_cast<std::streamsize>(c.numel() * 4));
+    }
+    if (!f) fail("io_error", "failed writing '" + path + "'");
+}
+
+ModelArtifact load_model_file(const std::string& path) {
+    std::string bytes = read_text(path);
+    auto bad = [&](const std::string& why) { fail("parse_error", path + ": not a Cairn model file (" + why + ")"); };
+    if (bytes.size() < 8) bad("shorter than 8 bytes");
+    uint64_t n = 0;
+    for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+    if (n > bytes.size() - 8) bad("header length " + std::to_string(n) + " exceeds the file");
+    Json header;
+    try {
+        header = Json::parse(bytes.substr(8, n));
+    } catch (const std::exception& e) {
+        bad(std::string("header JSON: ") + e.what());
+    }
+    const char* data = bytes.data() + 8 + n;
+    uint64_t data_size = bytes.size() - 8 - n;
+    ModelArtifact a;
+    const Json& meta = header.value("__metadata__", Json::object());
+    if (meta.value("format", "") != "cairn-model-1") bad("missing __metadata__.format \"cairn-model-1\"");
+    a.architecture = Json::parse(meta.value("architecture", "null"));
+    a.optimizer = Json::parse(meta.value("optimizer", "null"));
+    a.preprocessing = Json::parse(meta.value("preprocessing", "null"));
+    for (auto it = header.begin(); it != header.end(); ++it) {
+        if (it.key() == "__metadata__") continue;
+        const Json& d = *it;
+        if (d.value("dtype", "") != "F32") bad("tensor '" + it.key() + "' is not F32");
+        Shape shape = d.at("shape").get<Shape>();
+        uint64_t b = d.at("data_offsets")[0], e = d.at("data_offsets")[1];
+        if (e < b || e > data_size || e - b != static_cast<uint64_t>(shape_numel(shape)) * 4)
+            bad("tensor '" + it.key() + "' has bad data_offsets");
+        Tensor t = Tensor::empty(shape);
+        std::memcpy(t.data(), data + b, e - b);
+        const std::string& name = it.key();
+        if (name.rfind("optimizer/", 0) == 0) a.optimizer_state.push_back({name.substr(10), t});
+        else a.weights.push_back({name, t});
+    }
+    return a;
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] Datasets
+//-----------------------------------------------------------------------------
+
+const char* kFashionDir = "/usr/share/datasets/fashion-mnist";
+
+// A bundled name, "fashion_mnist" / "fashion_mnist_test" (the Debian package's files), a CSV file, or a folder
+// holding IDX files (train-* or, with test, t10k-*).
+Dataset load_dataset(const std::string& spec, const std::string& label_column, bool regression) {
+    if (has_bundled_dataset(spec)) return load_bundled_dataset(spec);
+    std::string path = spec;
+    bool test = false;
+    if (spec == "fashion_mnist" || spec == "fashion_mnist_test") {
+        path = kFashionDir;
+        test = spec == "fashion_mnist_test";
+    }
+    if (fs::is_directory(path)) {
+        std::string prefix = test ? "t10k" : "train";
+        std::string img = path + "/" + prefix + "-images-idx3-ubyte", lab = path + "/" + prefix + "-labels-idx1-ubyte";
+        if (!fs::exists(img)) img += ".gz";
+        if (!fs::exists(lab)) lab += ".gz";
+        auto ib = read_bytes(img), lb = read_bytes(lab);
+        Dataset d = load_idx(ib, img, lb, lab);
+        d.name = spec;
+        return d;
+    }
+    if (!fs::exists(path)) {
+        std::string names;
+        for (const std::string& n : bundled_dataset_names()) names += " " + n;
+        fail("not_found", "dataset '" + spec + "' is neither a file nor a bundled dataset (bundled:" + names +
+                              " fashion_mnist fashion_mnist_test)");
+    }
+    CsvDesc desc;
+    desc.label_column = label_column;
+    if (regression) desc.task = Task::regression;
+    return load_csv(read_text(path), path, desc);
+}
+
+Json load_architecture(const std::string& spec, const Dataset& d) {
+    Shape input = d.schema.is_image() ? Shape{d.schema.image_h, d.schema.image_w, d.schema.image_c}
+                                      : Shape{d.features.dim(1)};
+    std::string s = spec;
+    if (s.empty()) s = d.schema.is_image() ? "cnn" : "mlp";
+    if (s == "linear" || s == "mlp" || s == "cnn") return architecture_preset(s, input, d.num_classes());
+    std::string text = fs::exists(s) ? read_text(s) : s;
+    try {
+        return Json::parse(text);
+    } catch (const std::exception& e) {
+        fail("parse_error", "--arch: not a preset (linear, mlp, cnn), a JSON file or JSON text: " + std::string(e.what()));
+    }
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] Progress and tables
+//-----------------------------------------------------------------------------
+
+std::string clock_str(double seconds) {
+    int s = static_cast<int>(seconds + 0.5);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%02d:%02d", s / 60, s % 60);
+    return buf;
+}
+
+void progress_bar(const Trainer& t, double elapsed, bool tty) {
+    int64_t done = t.steps_done(), total = t.total_steps();
+    double frac = total ? static_cast<double>(done) / total : 1;
+    int width = 28, fill = static_cast<int>(frac * width);
+    std::string bar(fill, '=');
+    if (fill < width) bar += '>' + std::string(width - fill - 1, ' ');
+    double eta = done ? elapsed / done * (total - done) : 0;
+    std::fprintf(stderr, "%sepoch %d/%d [%s] %3d%% loss %.4f ETA %s%s", tty ? "\r" : "",
+                 std::min(t.epoch() + 1, t.desc().epochs), t.desc().epochs, bar.c_str(), static_cast<int>(frac * 100),
+                 t.last_loss(), clock_str(eta).c_str(), tty ? "" : "\n");
+    std::fflush(stderr);
+}
+
+void print_metrics_table(const std::vector<std::pair<std::string, EvalResult>>& rows) {
+    std::printf("\n%-12s %8s %10s %9s\n", "split", "samples", "loss", "accuracy");
+    for (auto& [name, r] : rows) {
+        if (r.has_accuracy)
+            std::printf("%-12s %8lld %10.4f %9.4f\n", name.c_str(), static_cast<long long>(r.samples), r.loss, r.accuracy);
+        else
+            std::printf("%-12s %8lld %10.4f %9s\n", name.c_str(), static_cast<long long>(r.samples), r.loss, "-");
+    }
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] train
+//-----------------------------------------------------------------------------
+
+struct TrainArgs {
+    std::string data, test_data, arch, out = "model.safetensors", label, kernels_name, resume;
+    double test_split = 0.2;
+    bool regression = false, no_standardize = false, quiet = false;
+    TrainDesc train;
+    std::string history_json;
+};
+
+void cmd_train(TrainArgs& a) {
+    if (!a.kernels_name.empty()) set_kernels(a.kernels_name);
+    Dataset all = load_dataset(a.data, a.label, a.regression);
+    Dataset train_set, test_set;
+    if (!a.test_data.empty()) {
+        train_set = all;
+        test_set = load_dataset(a.test_data, a.label, a.regression);
+    } else if (a.test_split > 0) {
+        SplitDesc sd;
+        sd.test = a.test_split;
+        sd.seed = a.train.seed;
+        Split sp = split_dataset(all, sd);
+        train_set = std::move(sp.train);
+        test_set = std::move(sp.test);
+    } else {
+        train_set = all;
+    }
+    PreprocessDesc pd;
+    pd.no_standardize = a.no_standardize;
+    Preprocessing prep = fit_preprocessing(train_set, pd);
+    train_set = prep.apply(train_set);
+    if (test_set.size()) test_set = prep.apply(test_set);
+
+    Model model;
+    ModelArtifact resumed;
+    if (!a.resume.empty()) {
+        resumed = load_model_file(a.resume);
+        model = Model::from_artifact(resumed);
+    } else {
+        model = Model::from_json(load_architecture(a.arch, train_set), a.train.seed);
+    }
+    Trainer trainer(model, train_set, a.train);
+    if (!a.resume.empty()) trainer.resume(resumed);
+    const TrainDesc& d = trainer.desc();
+    std::printf("cairn train: %s, %zu training / %zu validation / %lld test samples, %lld parameters\n",
+                all.name.c_str(), trainer.train_size(), trainer.validation_size(),
+                static_cast<long long>(test_set.size()), static_cast<long long>(model.num_parameters()));
+    std::printf("  %s, lr %g, %d epochs of %lld batches of %d, seed %llu, kernels %s\n", d.optimizer.type.c_str(),
+                d.optimizer.lr, d.epochs, static_cast<long long>(trainer.batches_per_epoch()), d.batch_size,
+                static_cast<unsigned long long>(d.seed), kernels().name);
+    std::fflush(stdout);
+
+    bool tty = isatty(fileno(stderr));
+    auto start = std::chrono::steady_clock::now(), last = start;
+    size_t reported = 0;
+    int64_t first_step = trainer.steps_done();
+    while (trainer.step()) {
+        auto now = std::chrono::steady_clock::now();
+        if (!a.quiet && tty && now - last > std::chrono::milliseconds(200)) {
+            double el = std::chrono::duration<double>(now - start).count();
+            progress_bar(trainer, el * trainer.steps_done() / std::max<int64_t>(trainer.steps_done() - first_step, 1), tty);
+            last = now;
+        }
+        if (trainer.history().size() > reported) {
+            const EpochStats& s = trainer.history().back();
+            if (!a.quiet) {
+                std::fprintf(stderr, "%sepoch %d: loss %.4f", tty ? "\r\033[K" : "", s.epoch, s.loss);
+                if (s.has_accuracy) std::fprintf(stderr, " acc %.4f", s.accuracy);
+                if (s.has_validation) std::fprintf(stderr, " | val loss %.4f", s.val_loss);
+                if (s.has_validation && s.has_accuracy) std::fprintf(stderr, " val acc %.4f", s.val_accuracy);
+                std::fprintf(stderr, " | lr %.3g\n", s.lr);
+            }
+            reported = trainer.history().size();
+        }
+    }
+    if (!a.quiet && trainer.history().size() > reported) {
+        const EpochStats& s = trainer.history().back();
+        std::fprintf(stderr, "%sepoch %d: loss %.4f%s\n", tty ? "\r\033[K" : "", s.epoch, s.loss,
+                     s.has_validation ? (" | val loss " + std::to_string(s.val_loss)).c_str() : "");
+    }
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("stopped: %s after %zu epochs in %s%s\n", trainer.stop_reason().c_str(), trainer.history().size(),
+                clock_str(seconds).c_str(),
+                trainer.best_epoch() ? (" (best epoch " + std::to_string(trainer.best_epoch()) + " restored)").c_str() : "");
+
+    std::vector<std::pair<std::string, EvalResult>> rows = {{"train", evaluate(model, train_set)}};
+    if (test_set.size()) rows.emplace_back("test", evaluate(model, test_set));
+    print_metrics_table(rows);
+
+    ModelArtifact art = trainer.checkpoint();
+    art.preprocessing = prep.to_json();
+    save_model(art, a.out);
+    std::printf("\nsaved %s\n", a.out.c_str());
+    if (!a.history_json.empty()) {
+        Json h = Json::array();
+        for (const EpochStats& s : trainer.history())
+            h.push_back({{"epoch", s.epoch}, {"loss", s.loss}, {"accuracy", s.accuracy}, {"val_loss", s.val_loss},
+                         {"val_accuracy", s.val_accuracy}, {"lr", s.lr}});
+        std::ofstream(a.history_json) << h.dump(1) << "\n";
+    }
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] eval, predict
+//-----------------------------------------------------------------------------
+
+struct EvalArgs {
+    std::string model, data, label, kernels_name;
+    int64_t limit = 0;
+};
+
+Dataset prepared(const ModelArtifact& art, const EvalArgs& a) {
+    bool regression = art.preprocessing.is_object() && art.preprocessing.value("task", "") == "regression";
+    Dataset d = load_dataset(a.data, a.label, regression);
+    if (a.limit > 0 && a.limit < d.size()) {
+        std::vector<int64_t> idx(a.limit);
+        for (int64_t i = 0; i < a.limit; ++i) idx[i] = i;
+        d = subset(d, idx);
+    }
+    if (art.preprocessing.is_object()) d = Preprocessing::from_json(art.preprocessing).apply(d);
+    return d;
+}
+
+void cmd_eval(const EvalArgs& a) {
+    if (!a.kernels_name.empty()) set_kernels(a.kernels_name);
+    ModelArtifact art = load_model_file(a.model);
+    Model model = Model::from_artifact(art);
+    Dataset d = prepared(art, a);
+    print_metrics_table({{d.name.empty() ? "data" : d.name, evaluate(model, d)}});
+}
+
+void cmd_predict(const EvalArgs& a) {
+    if (!a.kernels_name.empty()) set_kernels(a.kernels_name);
+    ModelArtifact art = load_model_file(a.model);
+    Model model = Model::from_artifact(art);
+    Dataset d = prepared(art, a);
+    Tensor p = model.predict_proba(d.features);
+    const std::vector<std::string>& names = d.schema.class_names;
+    bool classify = model.loss() != LossKind::mse;
+    std::printf("index,%s", classify ? "predicted,label" : "prediction");
+    for (int64_t j = 0; j < p.dim(1); ++j)
+        std::printf(",%s", classify ? ("p_" + (j < static_cast<int64_t>(names.size()) ? names[j] : std::to_string(j))).c_str()
+                                    : ("y" + std::to_string(j)).c_str());
+    std::printf("\n");
+    for (int64_t i = 0; i < p.dim(0); ++i) {
+        const float* r = p.data() + i * p.dim(1);
+        if (classify) {
+            int64_t best = std::max_element(r, r + p.dim(1)) - r;
+            auto name = [&](int64_t c) { return c < static_cast<int64_t>(names.size()) ? names[c] : std::to_string(c); };
+            std::printf("%lld,%s,%s", static_cast<long long>(i), name(best).c_str(),
+                        d.labels.empty() ? "" : name(d.labels[i]).c_str());
+        } else {
+            std::printf("%lld,%g", static_cast<long long>(i), r[0]);
+        }
+        for (int64_t j = 0; j < p.dim(1); ++j) std::printf(",%.6g", r[j]);
+        std::printf("\n");
+    }
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] Registration
+//-----------------------------------------------------------------------------
+
+const bool registered = add_commands(100, [](CLI::App& app) {
+    static TrainArgs t;
+    auto* train = app.add_subcommand("train", "Train a model on a dataset (CSV, IDX folder or bundled name)");
+    train->add_option("data", t.data, "Dataset: iris, digits, breast_cancer, fashion_mnist, a .csv file or an IDX folder")
+        ->required();
+    train->add_option("--arch", t.arch, "Architecture: preset (linear, mlp, cnn), JSON file or JSON text "
+                                        "(default: cnn for images, mlp otherwise)");
+    train->add_option("--optimizer", t.train.optimizer.type, "sgd, momentum, adam, adamw")->capture_default_str();
+    train->add_option("--lr", t.train.optimizer.lr, "Learning rate (default 1e-3 adam, 1e-2 sgd)");
+    train->add_option("--momentum", t.train.optimizer.momentum, "Momentum (type momentum; default 0.9)");
+    train->add_flag("--nesterov", t.train.optimizer.nesterov, "Nesterov momentum");
+    train->add_option("--weight-decay", t.train.optimizer.weight_decay, "L2 (decoupled for adamw)");
+    train->add_option("--clip-norm", t.train.optimizer.clip_norm, "Clip the global gradient norm (0 = off)");
+    train->add_option("--schedule", t.train.optimizer.schedule.type, "constant, step, cosine");
+    train->add_option("--warmup", t.train.optimizer.schedule.warmup_steps, "Warm-up steps");
+    train->add_option("--step-size", t.train.optimizer.schedule.step_size, "Steps between lr decays (step schedule)");
+    train->add_option("--epochs", t.train.epochs, "Epochs (default 10)");
+    train->add_option("--batch", t.train.batch_size, "Batch size (default 32)");
+    train->add_option("--seed", t.train.seed, "Seed for initialization, splits and shuffling")->capture_default_str();
+    train->add_option("--val-split", t.train.validation_split, "Validation fraction of the training part");
+    train->add_option("--patience", t.train.early_stopping.patience, "Early stopping patience in epochs (0 = off)");
+    train->add_option("--monitor", t.train.early_stopping.monitor, "val_loss or val_accuracy");
+    train->add_option("--test-split", t.test_split, "Held-out test fraction when no --test-data")->capture_default_str();
+    train->add_option("--test-data", t.test_data, "Separate test dataset (e.g. fashion_mnist_test)");
+    train->add_option("--label", t.label, "CSV label column (default: the last)");
+    train->add_flag("--regression", t.regression, "CSV label is a numeric target (use an architecture with \"loss\": \"mse\")");
+    train->add_flag("--no-standardize", t.no_standardize, "Keep raw feature values");
+    train->add_option("--resume", t.resume, "Continue from a saved model file (same data and options)");
+    train->add_option("-o,--out", t.out, "Model file to write")->capture_default_str();
+    train->add_option("--history", t.history_json, "Write the per-epoch history as JSON");
+    train->add_option("--kernels", t.kernels_name, "Kernel backend (reference, simd, xnnpack)");
+    train->add_flag("-q,--quiet", t.quiet, "No progress output");
+    train->callback([] { cmd_train(t); });
+
+    static EvalArgs e, p;
+    auto* eval = app.add_subcommand("eval", "Evaluate a saved model on a dataset (loss, accuracy)");
+    eval->add_option("model", e.model, "Model file")->required();
+    eval->add_option("data", e.data, "Dataset (as for train)")->required();
+    eval->add_option("--label", e.label, "CSV label column");
+    eval->add_option("--limit", e.limit, "Only the first N samples");
+    eval->add_option("--kernels", e.kernels_name, "Kernel backend");
+    eval->callback([] { cmd_eval(e); });
+
+    auto* predict = app.add_subcommand("predict", "Print a saved model's predictions for a dataset as CSV");
+    predict->add_option("model", p.model, "Model file")->required();
+    predict->add_option("data", p.data, "Dataset (as for train)")->required();
+    predict->add_option("--label", p.label, "CSV label column");
+    predict->add_option("--limit", p.limit, "Only the first N samples");
+    predict->add_option("--kernels", p.kernels_name, "Kernel backend");
+    predict->callback([] { cmd_predict(p); });
+});
+
+}  // namespace
+}  // namespace cairn::cli
