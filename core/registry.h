@@ -129,7 +129,7 @@ struct LoadedVersion {
 // Reads the manifest and every blob, checks every SHA-256 and that the tensors match the manifest.
 LoadedVersion load_version(const Store& s, const std::string& ref);
 
-// {"a", "b", "metrics": [{"split","metric","a","b","delta"}], "hyperparameters": [{"key","a","b"}],
+// {"a", "b", "metrics": [{"split","metric","a","b","delta"}], "hyperparameters": [{"key" (dotted path),"a","b"}],
 //  "architecture": JSON Patch (RFC 6902) from a to b, "weights": [{"name","status","shape_a","shape_b","l2","cosine"}],
 //  "dataset_changed": bool}
 Json compare_versions(const Store& s, const std::string& ref_a, const std::string& ref_b);
