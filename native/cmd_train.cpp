@@ -26,8 +26,10 @@
 #include "core/metrics.h"
 #include "core/model.h"
 #include "core/preprocess.h"
+#include "core/registry.h"
 #include "core/train.h"
 #include "native/cli.h"
+#include "native/file_store.h"
 
 namespace cairn::cli {
 namespace {
@@ -239,10 +241,62 @@ struct TrainArgs {
     bool regression = false, no_standardize = false, quiet = false;
     TrainDesc train;
     std::string history_json;
+    std::string register_name, parent, store, notes;  // --register: also store the model as a registry version
 };
+
+Json history_to_json(const Trainer& trainer) {
+    Json h = Json::array();
+    for (const EpochStats& s : trainer.history())
+        h.push_back({{"epoch", s.epoch}, {"loss", s.loss}, {"accuracy", s.accuracy}, {"val_loss", s.val_loss},
+                     {"val_accuracy", s.val_accuracy}, {"lr", s.lr}});
+    return h;
+}
+
+FileStore open_registry(const TrainArgs& a) { return FileStore(a.store.empty() ? default_store_dir() : a.store); }
+
+// Full lineage for `--register`: the dataset's fingerprint and schema, every hyper-parameter, the history, the
+// metrics of each split, and the parent version.
+VersionDesc version_desc(const TrainArgs& a, const Trainer& trainer, const Dataset& all, const ModelArtifact& art,
+                         const std::vector<std::pair<std::string, EvalResult>>& rows, double seconds) {
+    const TrainDesc& d = trainer.desc();
+    VersionDesc v;
+    v.model = a.register_name;
+    v.model_description = "trained on " + all.name;
+    v.artifact = art;
+    v.dataset_name = all.name;
+    v.dataset_fingerprint = dataset_fingerprint(all);
+    v.dataset_schema = schema_to_json(all.schema);
+    v.dataset_samples = all.size();
+    v.parent = a.parent;
+    v.hyperparameters = {{"optimizer", to_json(d.optimizer)}, {"epochs", d.epochs}, {"batch_size", d.batch_size},
+                         {"seed", d.seed}, {"validation_split", d.validation_split}, {"shuffle", !d.no_shuffle},
+                         {"early_stopping", {{"patience", d.early_stopping.patience}, {"monitor", d.early_stopping.monitor},
+                                             {"min_delta", d.early_stopping.min_delta}}},
+                         {"architecture", a.arch}, {"test_split", a.test_data.empty() ? a.test_split : 0.0},
+                         {"test_data", a.test_data}, {"standardize", !a.no_standardize}, {"resumed_from", a.resume}};
+    v.training_history = {{"epochs", history_to_json(trainer)}, {"stop_reason", trainer.stop_reason()},
+                          {"best_epoch", trainer.best_epoch()}, {"seconds", seconds}};
+    v.metrics = Json::object();
+    for (auto& [split, r] : rows) {
+        v.metrics[split] = {{"loss", r.loss}, {"samples", r.samples}};
+        if (r.has_accuracy) v.metrics[split]["accuracy"] = r.accuracy;
+    }
+    v.notes = a.notes;
+    v.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return v;
+}
 
 void cmd_train(TrainArgs& a) {
     if (!a.kernels_name.empty()) set_kernels(a.kernels_name);
+    if (!a.register_name.empty()) {  // fail before training, not after
+        check_name(a.register_name, "model");
+        if (!a.parent.empty()) {
+            FileStore s = open_registry(a);
+            resolve(s, a.parent);
+        }
+    } else if (!a.parent.empty()) {
+        fail("invalid_argument", "train: --parent needs --register NAME");
+    }
     Dataset all = load_dataset(a.data, a.label, a.regression);
     Dataset train_set, test_set;
     if (!a.test_data.empty()) {
@@ -320,12 +374,11 @@ void cmd_train(TrainArgs& a) {
     art.preprocessing = prep.to_json();
     save_model(art, a.out);
     std::printf("\nsaved %s\n", a.out.c_str());
-    if (!a.history_json.empty()) {
-        Json h = Json::array();
-        for (const EpochStats& s : trainer.history())
-            h.push_back({{"epoch", s.epoch}, {"loss", s.loss}, {"accuracy", s.accuracy}, {"val_loss", s.val_loss},
-                         {"val_accuracy", s.val_accuracy}, {"lr", s.lr}});
-        std::ofstream(a.history_json) << h.dump(1) << "\n";
+    if (!a.history_json.empty()) std::ofstream(a.history_json) << history_to_json(trainer).dump(1) << "\n";
+    if (!a.register_name.empty()) {
+        FileStore s = open_registry(a);
+        Ref r = register_version(s, version_desc(a, trainer, all, art, rows, seconds));
+        std::printf("registered %s in the %s\n", r.str().c_str(), s.describe().c_str());
     }
 }
 
@@ -420,6 +473,10 @@ const bool registered = add_commands(100, [](CLI::App& app) {
     train->add_option("--resume", t.resume, "Continue from a saved model file (same data and options)");
     train->add_option("-o,--out", t.out, "Model file to write")->capture_default_str();
     train->add_option("--history", t.history_json, "Write the per-epoch history as JSON");
+    train->add_option("--register", t.register_name, "Also register the model as the next version of NAME in the registry");
+    train->add_option("--parent", t.parent, "Lineage: the version this one derives from (NAME/3, NAME@production)");
+    train->add_option("--notes", t.notes, "Notes stored with the registered version");
+    train->add_option("--store", t.store, "Registry folder (default: $CAIRN_STORE, $XDG_DATA_HOME/cairn or ~/.local/share/cairn)");
     train->add_option("--kernels", t.kernels_name, "Kernel backend (reference, simd, xnnpack)");
     train->add_flag("-q,--quiet", t.quiet, "No progress output");
     train->callback([] { cmd_train(t); });
