@@ -257,7 +257,7 @@ FileStore open_registry(const TrainArgs& a) { return FileStore(a.store.empty() ?
 // Full lineage for `--register`: the dataset's fingerprint and schema, every hyper-parameter, the history, the
 // metrics of each split, and the parent version.
 VersionDesc version_desc(const TrainArgs& a, const Trainer& trainer, const Dataset& all, const ModelArtifact& art,
-                         const std::vector<std::pair<std::string, EvalResult>>& rows, double seconds) {
+                         const std::vector<Row>& rows, double seconds) {
     const TrainDesc& d = trainer.desc();
     VersionDesc v;
     v.model = a.register_name;
@@ -277,9 +277,15 @@ VersionDesc version_desc(const TrainArgs& a, const Trainer& trainer, const Datas
     v.training_history = {{"epochs", history_to_json(trainer)}, {"stop_reason", trainer.stop_reason()},
                           {"best_epoch", trainer.best_epoch()}, {"seconds", seconds}};
     v.metrics = Json::object();
-    for (auto& [split, r] : rows) {
-        v.metrics[split] = {{"loss", r.loss}, {"samples", r.samples}};
-        if (r.has_accuracy) v.metrics[split]["accuracy"] = r.accuracy;
+    for (const Row& row : rows) {
+        Json& m = v.metrics[row.name];
+        m = {{"loss", row.r.loss}, {"samples", row.r.samples}};
+        if (row.r.has_accuracy) {
+            m["accuracy"] = row.r.accuracy;
+            m["precision_macro"] = row.precision;
+            m["recall_macro"] = row.recall;
+            m["f1_macro"] = row.f1;
+        }
     }
     v.notes = a.notes;
     v.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
