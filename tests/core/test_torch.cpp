@@ -17,6 +17,7 @@
 #include "core/model.h"
 #include "core/loss.h"
 #include "core/optim.h"
+#include "tests/core/test_util.h"
 
 using namespace cairn;
 
@@ -37,17 +38,9 @@ bool env_set(const char* name) {
 #endif
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return {};
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
 template <class T>
 std::vector<T> read_array(const std::string& path, size_t count) {
-    std::string bytes = read_file(path);
+    std::string bytes = test::read_file(path);
     EXPECT_EQ(bytes.size(), count * sizeof(T)) << path;
     std::vector<T> v(count);
     std::memcpy(v.data(), bytes.data(), std::min(bytes.size(), count * sizeof(T)));
@@ -56,7 +49,7 @@ std::vector<T> read_array(const std::string& path, size_t count) {
 
 void cross_check(const std::string& name) {
     std::string folder = kFixtures + "/" + name;
-    std::string text = read_file(folder + "/manifest.json");
+    std::string text = test::read_file(folder + "/manifest.json");
     if ((kFixtures.empty() || text.empty()) && env_set("CAIRN_REQUIRE_TORCH_FIXTURES"))
         FAIL() << "no PyTorch reference in '" << folder << "' (did tests/torch/make_fixtures.py find torch?)";
     if (kFixtures.empty() || text.empty())

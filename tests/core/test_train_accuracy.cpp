@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/data.h"
+#include "tests/core/test_util.h"
 #include "core/metrics.h"
 #include "core/model.h"
 #include "core/preprocess.h"
@@ -111,19 +112,13 @@ TEST(TrainAccuracy, BreastCancerSingleSigmoidOutput) {
 
 namespace {
 
-std::vector<uint8_t> read_bytes(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    std::string s = ss.str();
-    return std::vector<uint8_t>(s.begin(), s.end());
-}
-
 bool load_fashion(Dataset& train, Dataset& test) {
     if (!std::getenv("CAIRN_LONG_TESTS")) return false;
     const std::string dir = "/usr/share/datasets/fashion-mnist/";
-    auto ti = read_bytes(dir + "train-images-idx3-ubyte.gz"), tl = read_bytes(dir + "train-labels-idx1-ubyte.gz");
-    auto vi = read_bytes(dir + "t10k-images-idx3-ubyte.gz"), vl = read_bytes(dir + "t10k-labels-idx1-ubyte.gz");
+    auto ti = test::read_file_bytes(dir + "train-images-idx3-ubyte.gz");
+    auto tl = test::read_file_bytes(dir + "train-labels-idx1-ubyte.gz");
+    auto vi = test::read_file_bytes(dir + "t10k-images-idx3-ubyte.gz");
+    auto vl = test::read_file_bytes(dir + "t10k-labels-idx1-ubyte.gz");
     if (ti.empty() || vi.empty()) return false;
     train = load_idx(ti, "train-images", tl, "train-labels");
     test = load_idx(vi, "t10k-images", vl, "t10k-labels");
