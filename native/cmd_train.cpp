@@ -128,8 +128,41 @@ ModelArtifact load_model_file(const std::string& path) {
 
 const char* kFashionDir = "/usr/share/datasets/fashion-mnist";
 
-// A bundled name, "fashion_mnist" / "fashion_mnist_test" (the Debian package's files), a CSV file, or a folder
-// holding IDX files (train-* or, with test, t10k-*).
+// An image folder has one sub-folder of images per class (and no IDX files).
+bool is_image_folder(const std::string& dir) {
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.is_directory()) return true;
+    return false;
+}
+
+// Every regular file in every class sub-folder is read; the core decodes, converts and resizes them (to the first
+// image's size and channels) and names the file of any that is not an image.
+Dataset load_images(const std::string& dir) {
+    std::vector<std::string> classes;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.is_directory()) classes.push_back(e.path().filename().string());
+    std::sort(classes.begin(), classes.end());
+    std::vector<std::vector<uint8_t>> bytes;
+    std::vector<std::pair<std::string, std::string>> names;  // class, relative file name
+    for (const std::string& c : classes) {
+        std::vector<std::string> files;
+        for (const auto& e : fs::directory_iterator(dir + "/" + c))
+            if (e.is_regular_file()) files.push_back(e.path().filename().string());
+        std::sort(files.begin(), files.end());
+        for (const std::string& f : files) {
+            bytes.push_back(read_bytes(dir + "/" + c + "/" + f));
+            names.emplace_back(c, c + "/" + f);
+        }
+    }
+    std::vector<ImageItem> items;
+    for (size_t i = 0; i < bytes.size(); ++i) items.push_back({names[i].first, names[i].second, bytes[i]});
+    Dataset d = load_image_folder(items, dir);
+    d.name = dir;
+    return d;
+}
+
+// A bundled name, "fashion_mnist" / "fashion_mnist_test" (the Debian package's files), a CSV file, an image folder,
+// or a folder holding IDX files (train-* or, with test, t10k-*).
 Dataset load_dataset(const std::string& spec, const std::string& label_column, bool regression) {
     if (has_bundled_dataset(spec)) return load_bundled_dataset(spec);
     std::string path = spec;
@@ -138,6 +171,7 @@ Dataset load_dataset(const std::string& spec, const std::string& label_column, b
         path = kFashionDir;
         test = spec == "fashion_mnist_test";
     }
+    if (fs::is_directory(path) && is_image_folder(path)) return load_images(path);
     if (fs::is_directory(path)) {
         std::string prefix = test ? "t10k" : "train";
         std::string img = path + "/" + prefix + "-images-idx3-ubyte", lab = path + "/" + prefix + "-labels-idx1-ubyte";
@@ -452,7 +486,7 @@ void cmd_predict(const EvalArgs& a) {
 const bool registered = add_commands(100, [](CLI::App& app) {
     static TrainArgs t;
     auto* train = app.add_subcommand("train", "Train a model on a dataset (CSV, IDX folder or bundled name)");
-    train->add_option("data", t.data, "Dataset: iris, digits, breast_cancer, fashion_mnist, a .csv file or an IDX folder")
+    train->add_option("data", t.data, "Dataset: iris, digits, breast_cancer, fashion_mnist, a .csv file, an IDX folder or an image folder (one sub-folder per class)")
         ->required();
     train->add_option("--arch", t.arch, "Architecture: preset (linear, mlp, cnn), JSON file or JSON text "
                                         "(default: cnn for images, mlp otherwise)");

@@ -11,6 +11,7 @@
 #include "core/registry.h"
 #include "native/file_store.h"
 #include "tests/core/test_registry_util.h"
+#include "tests/native/cli_util.h"
 
 using namespace cairn;
 using namespace cairn::test;
@@ -18,27 +19,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct CliRun {
-    int status;
-    std::string out;
-};
-
-// Runs `cairn ARGS` with stderr folded into the output.
-CliRun cairn_cli(const std::string& args) {
-    std::string cmd = std::string(CAIRN_BINARY_DIR) + "/native/cairn " + args + " 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    int st = ::pclose(p);
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-
 struct RegistryCli : ::testing::Test {
     std::string dir;
     void SetUp() override {
-        if (!fs::exists(std::string(CAIRN_BINARY_DIR) + "/native/cairn")) GTEST_SKIP() << "build the cairn target first";
+        if (!cairn_binary_built()) GTEST_SKIP() << "build the cairn target first";
         char tmpl[] = "/tmp/cairn_cli_XXXXXX";
         dir = ::mkdtemp(tmpl);
         FileStore s(FileStoreDesc{dir + "/store", false});
