@@ -55,6 +55,19 @@ std::string now_string() {
 
 namespace {
 
+void fill_eval(EvalState& e, const ClassificationReport& r) {
+    e.class_names = r.class_names;
+    e.confusion = r.confusion;
+    e.roc.clear();
+    for (auto& rc : r.roc) {
+        shell::RocCurve c;
+        c.fpr.assign(rc.fpr.begin(), rc.fpr.end());
+        c.tpr.assign(rc.tpr.begin(), rc.tpr.end());
+        c.auc = static_cast<float>(rc.auc);
+        e.roc.push_back(std::move(c));
+    }
+}
+
 const char* describe_dataset(const std::string& name) {
     if (name == "iris") return "Fisher's iris flowers: 4 measurements, 3 species";
     if (name == "digits") return "8x8 handwritten digits (UCI), grey levels 0..16";
@@ -139,16 +152,7 @@ void digits_baseline(App& app, const Dataset& ds) {
     e.model = "digits nearest-class-mean baseline";
     e.scope = "the held-out fifth (" + std::to_string(y.size()) + " samples)";
     e.version = 0;
-    e.class_names = ds.schema.class_names;
-    e.confusion = r.confusion;
-    e.roc.clear();
-    for (auto& rc : r.roc) {
-        shell::RocCurve c;
-        c.fpr.assign(rc.fpr.begin(), rc.fpr.end());
-        c.tpr.assign(rc.tpr.begin(), rc.tpr.end());
-        c.auc = static_cast<float>(rc.auc);
-        e.roc.push_back(std::move(c));
-    }
+    fill_eval(e, r);
     app.playground.templates = std::move(mean);
     // Start the canvas with a held-out "3", so the panel shows a real prediction before anyone draws.
     for (int64_t i = 0; i < n; i += 5)
@@ -626,19 +630,6 @@ std::shared_ptr<LoadedModel> load_model(const Store& s, const std::string& ref) 
     m->prep = Preprocessing::from_json(lv.artifact.preprocessing);
     m->dataset = lv.manifest["dataset"].is_object() ? lv.manifest["dataset"].value("name", std::string()) : std::string();
     return m;
-}
-
-void fill_eval(EvalState& e, const ClassificationReport& r) {
-    e.class_names = r.class_names;
-    e.confusion = r.confusion;
-    e.roc.clear();
-    for (auto& rc : r.roc) {
-        shell::RocCurve c;
-        c.fpr.assign(rc.fpr.begin(), rc.fpr.end());
-        c.tpr.assign(rc.tpr.begin(), rc.tpr.end());
-        c.auc = static_cast<float>(rc.auc);
-        e.roc.push_back(std::move(c));
-    }
 }
 
 }  // namespace
