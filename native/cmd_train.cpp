@@ -316,9 +316,9 @@ VersionDesc version_desc(const TrainArgs& a, const Trainer& trainer, const Datas
         m = {{"loss", row.r.loss}, {"samples", row.r.samples}};
         if (row.r.has_accuracy) {
             m["accuracy"] = row.r.accuracy;
-            m["precision_macro"] = row.precision;
-            m["recall_macro"] = row.recall;
-            m["f1_macro"] = row.f1;
+            m["macro_precision"] = row.precision;  // the names of ClassificationReport and the JS API
+            m["macro_recall"] = row.recall;
+            m["macro_f1"] = row.f1;
         }
     }
     v.notes = a.notes;

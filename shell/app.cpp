@@ -131,7 +131,7 @@ VersionInfo sample_version(int number, int parent, const char* created, float ac
     Rng rng(seed);
     static const char* hex = "0123456789abcdef";
     for (int i = 0; i < 64; ++i) v.hash += hex[rng.below(16)];
-    v.metrics = {{"accuracy", acc}, {"f1", acc - 0.006f}, {"loss", 0.9f - 0.8f * acc}};
+    v.metrics = {{"accuracy", acc}, {"macro_f1", acc - 0.006f}, {"loss", 0.9f - 0.8f * acc}};
     char lr_s[32];
     std::snprintf(lr_s, sizeof lr_s, "%g", lr);
     v.hyper = {{"optimizer", opt}, {"learning_rate", lr_s}, {"layers", layers}, {"batch_size", "32"},

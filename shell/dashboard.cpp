@@ -689,7 +689,7 @@ void draw_registry_panel(App& app) {
     section("Versions");
     ImVec2 table0 = ImGui::GetCursorScreenPos();
     if (ImGui::BeginTable("versions", 8, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_SizingStretchProp)) {
-        const char* cols[] = {"version", "created", "accuracy", "f1", "size", "hash", "aliases", "state"};
+        const char* cols[] = {"version", "created", "accuracy", "macro F1", "size", "hash", "aliases", "state"};
         float weights[] = {0.7f, 1.6f, 0.9f, 0.8f, 0.9f, 1.0f, 1.4f, 0.9f};
         for (int i = 0; i < 8; ++i) ImGui::TableSetupColumn(cols[i], ImGuiTableColumnFlags_WidthStretch, weights[i]);
         ImGui::TableHeadersRow();
@@ -702,9 +702,13 @@ void draw_registry_panel(App& app) {
             ImGui::TableNextColumn();
             ImGui::TextUnformatted(v.created.c_str());
             ImGui::TableNextColumn();
-            ImGui::Text("%.3f", v.metrics.count("accuracy") ? v.metrics.at("accuracy") : 0.0f);
+            auto metric_cell = [&](const char* key) {  // "-" where a version did not record the metric
+                if (v.metrics.count(key)) ImGui::Text("%.3f", v.metrics.at(key));
+                else ImGui::TextDisabled("-");
+            };
+            metric_cell("accuracy");
             ImGui::TableNextColumn();
-            ImGui::Text("%.3f", v.metrics.count("f1") ? v.metrics.at("f1") : 0.0f);
+            metric_cell("macro_f1");
             ImGui::TableNextColumn();
             ImGui::TextUnformatted(fmt_bytes(v.size_bytes).c_str());
             ImGui::TableNextColumn();

@@ -377,7 +377,7 @@ void train_stop(App& app) {
     v.created = now_string();
     v.curves = t.curves;
     float acc = t.curves.val_acc.back();
-    v.metrics = {{"accuracy", acc}, {"f1", acc - 0.005f}, {"loss", t.curves.val_loss.back()}};
+    v.metrics = {{"accuracy", acc}, {"macro_f1", acc - 0.005f}, {"loss", t.curves.val_loss.back()}};
     std::string layers;
     for (auto& l : t.config.layers)
         if (l.kind == LayerKind::dense) layers += (layers.empty() ? "" : "-") + std::to_string(l.size);
