@@ -521,22 +521,19 @@ const bool registered = add_commands(100, [](CLI::App& app) {
     train->add_flag("-q,--quiet", t.quiet, "No progress output");
     train->callback([] { cmd_train(t); });
 
+    // eval and predict take the same arguments: a model file and a dataset.
+    auto model_on_data = [&app](const char* name, const char* help, EvalArgs& args, void (*run)(const EvalArgs&)) {
+        auto* cmd = app.add_subcommand(name, help);
+        cmd->add_option("model", args.model, "Model file")->required();
+        cmd->add_option("data", args.data, "Dataset (as for train)")->required();
+        cmd->add_option("--label", args.label, "CSV label column");
+        cmd->add_option("--limit", args.limit, "Only the first N samples");
+        cmd->add_option("--kernels", args.kernels_name, "Kernel backend");
+        cmd->callback([&args, run] { run(args); });
+    };
     static EvalArgs e, p;
-    auto* eval = app.add_subcommand("eval", "Evaluate a saved model on a dataset (loss, accuracy)");
-    eval->add_option("model", e.model, "Model file")->required();
-    eval->add_option("data", e.data, "Dataset (as for train)")->required();
-    eval->add_option("--label", e.label, "CSV label column");
-    eval->add_option("--limit", e.limit, "Only the first N samples");
-    eval->add_option("--kernels", e.kernels_name, "Kernel backend");
-    eval->callback([] { cmd_eval(e); });
-
-    auto* predict = app.add_subcommand("predict", "Print a saved model's predictions for a dataset as CSV");
-    predict->add_option("model", p.model, "Model file")->required();
-    predict->add_option("data", p.data, "Dataset (as for train)")->required();
-    predict->add_option("--label", p.label, "CSV label column");
-    predict->add_option("--limit", p.limit, "Only the first N samples");
-    predict->add_option("--kernels", p.kernels_name, "Kernel backend");
-    predict->callback([] { cmd_predict(p); });
+    model_on_data("eval", "Evaluate a saved model on a dataset (loss, accuracy)", e, cmd_eval);
+    model_on_data("predict", "Print a saved model's predictions for a dataset as CSV", p, cmd_predict);
 });
 
 }  // namespace
