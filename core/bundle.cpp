@@ -183,6 +183,8 @@ Package package_decode(const Bytes& file, const std::string& what) {
     if (size >= 8 && std::memcmp(p, kPackageMagic, 8) != 0) {
         // Name the common look-alikes so the user knows what they passed.
         std::string kind = "unknown content (starts with " + hex_prefix(p, std::min<size_t>(size, 8)) + ")";
+        bool text = std::all_of(p, p + std::min<size_t>(size, 64), [](uint8_t c) { return c == '\n' || c == '\r' || c == '\t' || (c >= 32 && c < 127); });
+        if (text) kind = "a text file";
         if (p[0] == '{' || p[0] == '[') kind = "JSON text";
         else if (size >= 4 && std::memcmp(p, "PK\x03\x04", 4) == 0) kind = "a zip archive";
         else if (size >= 2 && p[0] == 0x1f && p[1] == 0x8b) kind = "a gzip file";

@@ -1,6 +1,8 @@
 #include "core/optim.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 
 #include "core/error.h"
@@ -69,13 +71,24 @@ float scheduled_lr(const OptimizerDesc& d, int64_t t) {
     return d.lr;
 }
 
+// The shortest decimal that reads back as the same float: 0.9f is stored as 0.9, not as 0.8999999761581421, so
+// hyper-parameters in the registry and its diffs read as the user typed them (and still round-trip exactly).
+static double shortest(float x) {
+    char buf[32];
+    for (int digits = 6; digits < 10; ++digits) {
+        std::snprintf(buf, sizeof buf, "%.*g", digits, static_cast<double>(x));
+        if (std::strtof(buf, nullptr) == x) break;
+    }
+    return std::strtod(buf, nullptr);
+}
+
 Json to_json(const OptimizerDesc& d) {
-    return {{"type", d.type}, {"lr", d.lr}, {"momentum", d.momentum}, {"nesterov", d.nesterov},
-            {"beta1", d.beta1}, {"beta2", d.beta2}, {"eps", d.eps}, {"weight_decay", d.weight_decay},
-            {"clip_norm", d.clip_norm},
+    return {{"type", d.type}, {"lr", shortest(d.lr)}, {"momentum", shortest(d.momentum)}, {"nesterov", d.nesterov},
+            {"beta1", shortest(d.beta1)}, {"beta2", shortest(d.beta2)}, {"eps", shortest(d.eps)},
+            {"weight_decay", shortest(d.weight_decay)}, {"clip_norm", shortest(d.clip_norm)},
             {"schedule", {{"type", d.schedule.type}, {"warmup_steps", d.schedule.warmup_steps},
-                          {"step_size", d.schedule.step_size}, {"gamma", d.schedule.gamma},
-                          {"total_steps", d.schedule.total_steps}, {"min_lr", d.schedule.min_lr}}}};
+                          {"step_size", d.schedule.step_size}, {"gamma", shortest(d.schedule.gamma)},
+                          {"total_steps", d.schedule.total_steps}, {"min_lr", shortest(d.schedule.min_lr)}}}};
 }
 
 OptimizerDesc optimizer_from_json(const Json& j) {
@@ -140,11 +153,12 @@ Optimizer::Optimizer(const OptimizerDesc& desc, std::vector<Param*> params) : de
 }
 
 void Optimizer::step() {
-    // Global norm over every gradient, as torch.nn.utils.clip_grad_norm_.
-    double sq = 0;
-    for (Param* p : params_) sq += ops::sum_squares(p->grad);
-    grad_norm_ = std::sqrt(sq);
+    // Global norm over every gradient, as torch.nn.utils.clip_grad_norm_. Only when clipping: it reads every
+    // gradient once more, which costs as much as the rest of the optimizer step.
     if (desc_.clip_norm > 0) {
+        double sq = 0;
+        for (Param* p : params_) sq += ops::sum_squares(p->grad);
+        grad_norm_ = std::sqrt(sq);
         double coef = desc_.clip_norm / (grad_norm_ + 1e-6);
         if (coef < 1)
             for (Param* p : params_) ops::scale_(p->grad, static_cast<float>(coef));

@@ -61,7 +61,7 @@ public:
     void step();
     int64_t steps() const { return t_; }
     float current_lr() const { return scheduled_lr(desc_, t_); }
-    double last_grad_norm() const { return grad_norm_; }  // before clipping
+    double last_grad_norm() const { return grad_norm_; }  // before clipping; 0 while clipping is off
     const OptimizerDesc& desc() const { return desc_; }
     void set_total_steps(int64_t n) { desc_.schedule.total_steps = n; }
 

@@ -579,13 +579,16 @@ Json compare_versions(const Store& s, const std::string& ref_a, const std::strin
             }
     out["metrics"] = metrics;
     Json hp = Json::array();
-    const Json &ha = a.manifest["hyperparameters"], &hb = b.manifest["hyperparameters"];
+    // Nested settings (e.g. optimizer.lr) are compared leaf by leaf, so a diff names the one value that changed.
+    const Json ha = a.manifest["hyperparameters"].flatten(), hb = b.manifest["hyperparameters"].flatten();
     std::set<std::string> keys;
     for (auto& [k, v] : ha.items()) keys.insert(k);
     for (auto& [k, v] : hb.items()) keys.insert(k);
     for (const std::string& k : keys) {
         Json va = ha.contains(k) ? ha[k] : Json(nullptr), vb = hb.contains(k) ? hb[k] : Json(nullptr);
-        if (va != vb) hp.push_back({{"key", k}, {"a", va}, {"b", vb}});
+        std::string key = k.substr(1);  // JSON pointer "/optimizer/lr" -> "optimizer.lr"
+        std::replace(key.begin(), key.end(), '/', '.');
+        if (va != vb) hp.push_back({{"key", key}, {"a", va}, {"b", vb}});
     }
     out["hyperparameters"] = hp;
     out["architecture"] = Json::diff(a.manifest["architecture"], b.manifest["architecture"]);
@@ -649,8 +652,9 @@ Json verify_registry(const Store& s) {
             std::vector<int64_t> vs = versions_from(s, m, rec, true);
             for (int64_t v : vs) {
                 try {
-                    LoadedVersion lv = load_version(s, m + "/" + std::to_string(v));
-                    for (const BlobRole& b : blob_roles(lv.manifest)) used.insert(b.sha);
+                    // Blobs count as referenced even when damaged, so each problem is reported once, with its version.
+                    for (const BlobRole& b : blob_roles(read_manifest(s, {m, v}))) used.insert(b.sha);
+                    load_version(s, m + "/" + std::to_string(v));
                     ++n_versions;
                 } catch (const Error& e) {
                     problem(e);

@@ -58,8 +58,8 @@ struct VersionDesc {
     std::string model_description;     // used only when the model is created
     ModelArtifact artifact;
     std::string dataset_name;
-    std::string dataset_fingerprint;   // e.g. SHA-256 of the training data
-    Json dataset_schema;               // schema_to_json(dataset.schema)
+    std::string dataset_fingerprint;   // dataset_fingerprint(dataset) (core/preprocess.h)
+    Json dataset_schema;               // schema_to_json(dataset.schema) (core/preprocess.h)
     int64_t dataset_samples = 0;
     std::string parent;                // a reference ("iris/2", "iris@production"); empty for none
     Json hyperparameters;              // object
@@ -130,7 +130,7 @@ struct LoadedVersion {
 // Reads the manifest and every blob, checks every SHA-256 and that the tensors match the manifest.
 LoadedVersion load_version(const Store& s, const std::string& ref);
 
-// {"a", "b", "metrics": [{"split","metric","a","b","delta"}], "hyperparameters": [{"key","a","b"}],
+// {"a", "b", "metrics": [{"split","metric","a","b","delta"}], "hyperparameters": [{"key" (dotted path),"a","b"}],
 //  "architecture": JSON Patch (RFC 6902) from a to b, "weights": [{"name","status","shape_a","shape_b","l2","cosine"}],
 //  "dataset_changed": bool}
 Json compare_versions(const Store& s, const std::string& ref_a, const std::string& ref_b);

@@ -8,10 +8,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <map>
 
 #include "core/error.h"
 #include "core/loss.h"
+#include "core/preprocess.h"
 #include "core/random.h"
 
 namespace cairn {
@@ -47,23 +47,6 @@ TrainDesc resolve(const TrainDesc& in) {
 //-----------------------------------------------------------------------------
 
 namespace {
-
-// Stratified hold-out: each class contributes round(fraction * its count) samples, chosen by a seeded shuffle.
-// Kept private until core/data.h provides the shared one.
-void split_stratified(const Dataset& d, float fraction, uint64_t seed, std::vector<int64_t>& train,
-                      std::vector<int64_t>& val) {
-    std::map<int32_t, std::vector<int64_t>> by_class;
-    for (int64_t i = 0; i < d.size(); ++i) by_class[d.labels.empty() ? 0 : d.labels[i]].push_back(i);
-    Rng rng(seed, 0x5851f42d4c957f2dULL);
-    for (auto& [cls, idx] : by_class) {
-        rng.shuffle(idx);
-        size_t k = static_cast<size_t>(std::lround(fraction * static_cast<double>(idx.size())));
-        val.insert(val.end(), idx.begin(), idx.begin() + k);
-        train.insert(train.end(), idx.begin() + k, idx.end());
-    }
-    std::sort(train.begin(), train.end());
-    std::sort(val.begin(), val.end());
-}
 
 struct Batch {
     Tensor x, targets;
@@ -116,6 +99,13 @@ void check_compatible(const Model& m, const Dataset& d, const char* which) {
     if (per != shape_numel(m.input_shape()))
         fail("shape_mismatch", w + " dataset has " + std::to_string(per) + " values per sample, the model's input " +
                                    shape_str(m.input_shape()) + " needs " + std::to_string(shape_numel(m.input_shape())));
+    // Checked up front: kernels need not propagate NaN (a SIMD max or tanh may turn it into a number), so a bad
+    // value in the data could otherwise train silently.
+    const float* f = d.features.contiguous().data();
+    for (int64_t i = 0; i < d.features.numel(); ++i)
+        if (!std::isfinite(f[i]))
+            fail("invalid_argument", w + " dataset: sample " + std::to_string(i / per) + ", feature " +
+                                         std::to_string(i % per) + " is " + (std::isnan(f[i]) ? "NaN" : "infinite"));
     if (m.loss() == LossKind::mse) {
         if (!d.targets.defined() || d.targets.numel() != d.size() * m.num_outputs())
             fail("invalid_argument", w + " dataset needs regression targets with " + std::to_string(m.num_outputs()) +
@@ -179,7 +169,12 @@ Trainer::Trainer(Model& model, const Dataset& train, const TrainDesc& desc, cons
         val_data_ = validation;
         for (int64_t i = 0; i < data_.size(); ++i) train_idx_.push_back(i);
     } else if (desc_.validation_split > 0) {
-        split_stratified(data_, desc_.validation_split, desc_.seed, train_idx_, val_idx_);
+        SplitDesc sd;  // stratified for classification (core/preprocess.h)
+        sd.validation = desc_.validation_split;
+        sd.seed = desc_.seed;
+        Split split = split_dataset(data_, sd);
+        train_idx_ = std::move(split.train_indices);
+        val_idx_ = std::move(split.validation_indices);
         if (val_idx_.empty() || train_idx_.empty())
             bad_train("validation_split", "a fraction leaving samples on both sides",
                       Json(desc_.validation_split).dump() + " of " + std::to_string(data_.size()) + " samples");
@@ -218,10 +213,13 @@ bool Trainer::step() {
     double loss = model_loss(model_.loss(), out, b.labels.empty() ? nullptr : b.labels.data(),
                              b.targets.defined() && model_.loss() != LossKind::cross_entropy ? &b.targets : nullptr,
                              &dout);
-    if (!std::isfinite(loss)) {
+    bool finite = std::isfinite(loss);
+    for (int64_t i = 0; finite && i < out.numel(); ++i) finite = std::isfinite(out.data()[i]);
+    if (!finite) {
         done_ = true;
         reason_ = "diverged";
-        fail("diverged", "training diverged: loss is " + std::string(std::isnan(loss) ? "NaN" : "infinite") +
+        fail("diverged", "training diverged: " + std::string(std::isfinite(loss) ? "model output" : "loss") + " is " +
+                             (std::isnan(loss) || std::isfinite(loss) ? "NaN" : "infinite") +
                              " at epoch " + std::to_string(epoch_ + 1) + ", batch " + std::to_string(batch_ + 1) +
                              " (try a lower learning rate or gradient clipping)");
     }

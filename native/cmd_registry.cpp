@@ -143,7 +143,8 @@ void cmd_versions(const Common& c, const std::string& model, bool all) {
         Json parent = m["parent"].is_null() ? Json(nullptr) : Json(m["parent"]["model"].get<std::string>() + "/" + m["parent"]["version"].dump());
         std::string metrics;
         for (auto& [split, ms] : m["metrics"].items())
-            for (auto& [k, x] : ms.items()) metrics += (metrics.empty() ? "" : " ") + split + "." + k + "=" + val(x);
+            for (auto& [k, x] : ms.items())
+                if (k != "samples") metrics += (metrics.empty() ? "" : " ") + split + "." + k + "=" + val(x);
         out.push_back({{"version", v}, {"created_ms", m["created_ms"]}, {"parent", parent}, {"parameters", m["sizes"]["parameters"]},
                        {"metrics", m["metrics"]}, {"aliases", aliases_of(rec, v)}, {"archived", archived}, {"notes", m.value("notes", "")}});
         rows.push_back({std::to_string(v), time_str(m["created_ms"]), val(parent), val(m["sizes"]["parameters"]),
@@ -202,7 +203,7 @@ void cmd_diff(const Common& c, const std::string& a, const std::string& b) {
     for (const Json& m : d["metrics"]) rows.push_back({"  " + val(m["split"]) + "." + val(m["metric"]), val(m["a"]), val(m["b"]), val(m["delta"])});
     print_table({"  METRIC", "A", "B", "DELTA"}, rows);
     std::printf("\nhyper-parameters%s\n", d["hyperparameters"].empty() ? ": identical" : "");
-    for (const Json& h : d["hyperparameters"]) std::printf("  %s: %s -> %s\n", val(h["key"]).c_str(), h["a"].dump().c_str(), h["b"].dump().c_str());
+    for (const Json& h : d["hyperparameters"]) std::printf("  %s: %s -> %s\n", val(h["key"]).c_str(), val(h["a"]).c_str(), val(h["b"]).c_str());
     std::printf("\narchitecture%s\n", d["architecture"].empty() ? ": identical" : "");
     for (const Json& p : d["architecture"]) std::printf("  %s %s %s\n", val(p["op"]).c_str(), val(p["path"]).c_str(), p.contains("value") ? p["value"].dump().c_str() : "");
     std::printf("\nweights\n");

@@ -23,10 +23,13 @@
 
 #include "core/data.h"
 #include "core/error.h"
+#include "core/metrics.h"
 #include "core/model.h"
 #include "core/preprocess.h"
+#include "core/registry.h"
 #include "core/train.h"
 #include "native/cli.h"
+#include "native/file_store.h"
 
 namespace cairn::cli {
 namespace {
@@ -125,8 +128,41 @@ ModelArtifact load_model_file(const std::string& path) {
 
 const char* kFashionDir = "/usr/share/datasets/fashion-mnist";
 
-// A bundled name, "fashion_mnist" / "fashion_mnist_test" (the Debian package's files), a CSV file, or a folder
-// holding IDX files (train-* or, with test, t10k-*).
+// An image folder has one sub-folder of images per class (and no IDX files).
+bool is_image_folder(const std::string& dir) {
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.is_directory()) return true;
+    return false;
+}
+
+// Every regular file in every class sub-folder is read; the core decodes, converts and resizes them (to the first
+// image's size and channels) and names the file of any that is not an image.
+Dataset load_images(const std::string& dir) {
+    std::vector<std::string> classes;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.is_directory()) classes.push_back(e.path().filename().string());
+    std::sort(classes.begin(), classes.end());
+    std::vector<std::vector<uint8_t>> bytes;
+    std::vector<std::pair<std::string, std::string>> names;  // class, relative file name
+    for (const std::string& c : classes) {
+        std::vector<std::string> files;
+        for (const auto& e : fs::directory_iterator(dir + "/" + c))
+            if (e.is_regular_file()) files.push_back(e.path().filename().string());
+        std::sort(files.begin(), files.end());
+        for (const std::string& f : files) {
+            bytes.push_back(read_bytes(dir + "/" + c + "/" + f));
+            names.emplace_back(c, c + "/" + f);
+        }
+    }
+    std::vector<ImageItem> items;
+    for (size_t i = 0; i < bytes.size(); ++i) items.push_back({names[i].first, names[i].second, bytes[i]});
+    Dataset d = load_image_folder(items, dir);
+    d.name = dir;
+    return d;
+}
+
+// A bundled name, "fashion_mnist" / "fashion_mnist_test" (the Debian package's files), a CSV file, an image folder,
+// or a folder holding IDX files (train-* or, with test, t10k-*).
 Dataset load_dataset(const std::string& spec, const std::string& label_column, bool regression) {
     if (has_bundled_dataset(spec)) return load_bundled_dataset(spec);
     std::string path = spec;
@@ -135,6 +171,7 @@ Dataset load_dataset(const std::string& spec, const std::string& label_column, b
         path = kFashionDir;
         test = spec == "fashion_mnist_test";
     }
+    if (fs::is_directory(path) && is_image_folder(path)) return load_images(path);
     if (fs::is_directory(path)) {
         std::string prefix = test ? "t10k" : "train";
         std::string img = path + "/" + prefix + "-images-idx3-ubyte", lab = path + "/" + prefix + "-labels-idx1-ubyte";
@@ -195,13 +232,36 @@ void progress_bar(const Trainer& t, double elapsed, bool tty) {
     std::fflush(stderr);
 }
 
-void print_metrics_table(const std::vector<std::pair<std::string, EvalResult>>& rows) {
-    std::printf("\n%-12s %8s %10s %9s\n", "split", "samples", "loss", "accuracy");
-    for (auto& [name, r] : rows) {
-        if (r.has_accuracy)
-            std::printf("%-12s %8lld %10.4f %9.4f\n", name.c_str(), static_cast<long long>(r.samples), r.loss, r.accuracy);
+struct Row {
+    std::string name;
+    EvalResult r;
+    double precision = 0, recall = 0, f1 = 0;  // macro averages; classification only
+};
+
+Row evaluate_row(const std::string& name, Model& model, const Dataset& d) {
+    Row row{name, evaluate(model, d)};
+    if (row.r.has_accuracy) {
+        std::vector<int32_t> pred = model.predict_classes(d.features);
+        int64_t k = std::max<int64_t>(d.num_classes(), model.loss() == LossKind::cross_entropy ? model.num_outputs() : 2);
+        std::vector<ClassScores> sc = per_class_scores(confusion_matrix(d.labels, pred, k));
+        for (const ClassScores& c : sc) {
+            row.precision += c.precision / sc.size();
+            row.recall += c.recall / sc.size();
+            row.f1 += c.f1 / sc.size();
+        }
+    }
+    return row;
+}
+
+void print_metrics_table(const std::vector<Row>& rows) {
+    std::printf("\n%-14s %8s %9s %9s %9s %9s %9s\n", "split", "samples", "loss", "accuracy", "precision", "recall",
+                "f1 (macro)");
+    for (const Row& r : rows) {
+        std::printf("%-14s %8lld %9.4f", r.name.c_str(), static_cast<long long>(r.r.samples), r.r.loss);
+        if (r.r.has_accuracy)
+            std::printf(" %9.4f %9.4f %9.4f %9.4f\n", r.r.accuracy, r.precision, r.recall, r.f1);
         else
-            std::printf("%-12s %8lld %10.4f %9s\n", name.c_str(), static_cast<long long>(r.samples), r.loss, "-");
+            std::printf(" %9s %9s %9s %9s\n", "-", "-", "-", "-");
     }
 }
 
@@ -215,10 +275,68 @@ struct TrainArgs {
     bool regression = false, no_standardize = false, quiet = false;
     TrainDesc train;
     std::string history_json;
+    std::string register_name, parent, store, notes;  // --register: also store the model as a registry version
 };
+
+Json history_to_json(const Trainer& trainer) {
+    Json h = Json::array();
+    for (const EpochStats& s : trainer.history())
+        h.push_back({{"epoch", s.epoch}, {"loss", s.loss}, {"accuracy", s.accuracy}, {"val_loss", s.val_loss},
+                     {"val_accuracy", s.val_accuracy}, {"lr", s.lr}});
+    return h;
+}
+
+FileStore open_registry(const TrainArgs& a) { return FileStore(a.store.empty() ? default_store_dir() : a.store); }
+
+// Full lineage for `--register`: the dataset's fingerprint and schema, every hyper-parameter, the history, the
+// metrics of each split, and the parent version.
+VersionDesc version_desc(const TrainArgs& a, const Trainer& trainer, const Dataset& all, const ModelArtifact& art,
+                         const std::vector<Row>& rows, double seconds) {
+    const TrainDesc& d = trainer.desc();
+    VersionDesc v;
+    v.model = a.register_name;
+    v.model_description = "trained on " + all.name;
+    v.artifact = art;
+    v.dataset_name = all.name;
+    v.dataset_fingerprint = dataset_fingerprint(all);
+    v.dataset_schema = schema_to_json(all.schema);
+    v.dataset_samples = all.size();
+    v.parent = a.parent;
+    v.hyperparameters = {{"optimizer", to_json(d.optimizer)}, {"epochs", d.epochs}, {"batch_size", d.batch_size},
+                         {"seed", d.seed}, {"validation_split", d.validation_split}, {"shuffle", !d.no_shuffle},
+                         {"early_stopping", {{"patience", d.early_stopping.patience}, {"monitor", d.early_stopping.monitor},
+                                             {"min_delta", d.early_stopping.min_delta}}},
+                         {"architecture", a.arch}, {"test_split", a.test_data.empty() ? a.test_split : 0.0},
+                         {"test_data", a.test_data}, {"standardize", !a.no_standardize}, {"resumed_from", a.resume}};
+    v.training_history = {{"epochs", history_to_json(trainer)}, {"stop_reason", trainer.stop_reason()},
+                          {"best_epoch", trainer.best_epoch()}, {"seconds", seconds}};
+    v.metrics = Json::object();
+    for (const Row& row : rows) {
+        Json& m = v.metrics[row.name];
+        m = {{"loss", row.r.loss}, {"samples", row.r.samples}};
+        if (row.r.has_accuracy) {
+            m["accuracy"] = row.r.accuracy;
+            m["macro_precision"] = row.precision;  // the names of ClassificationReport and the JS API
+            m["macro_recall"] = row.recall;
+            m["macro_f1"] = row.f1;
+        }
+    }
+    v.notes = a.notes;
+    v.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return v;
+}
 
 void cmd_train(TrainArgs& a) {
     if (!a.kernels_name.empty()) set_kernels(a.kernels_name);
+    if (!a.register_name.empty()) {  // fail before training, not after
+        check_name(a.register_name, "model");
+        if (!a.parent.empty()) {
+            FileStore s = open_registry(a);
+            resolve(s, a.parent);
+        }
+    } else if (!a.parent.empty()) {
+        fail("invalid_argument", "train: --parent needs --register NAME");
+    }
     Dataset all = load_dataset(a.data, a.label, a.regression);
     Dataset train_set, test_set;
     if (!a.test_data.empty()) {
@@ -263,9 +381,10 @@ void cmd_train(TrainArgs& a) {
     auto start = std::chrono::steady_clock::now(), last = start;
     size_t reported = 0;
     int64_t first_step = trainer.steps_done();
-    while (trainer.step()) {
+    while (!trainer.done()) {
+        trainer.step();
         auto now = std::chrono::steady_clock::now();
-        if (!a.quiet && tty && now - last > std::chrono::milliseconds(200)) {
+        if (!a.quiet && tty && !trainer.done() && now - last > std::chrono::milliseconds(200)) {
             double el = std::chrono::duration<double>(now - start).count();
             progress_bar(trainer, el * trainer.steps_done() / std::max<int64_t>(trainer.steps_done() - first_step, 1), tty);
             last = now;
@@ -282,30 +401,24 @@ void cmd_train(TrainArgs& a) {
             reported = trainer.history().size();
         }
     }
-    if (!a.quiet && trainer.history().size() > reported) {
-        const EpochStats& s = trainer.history().back();
-        std::fprintf(stderr, "%sepoch %d: loss %.4f%s\n", tty ? "\r\033[K" : "", s.epoch, s.loss,
-                     s.has_validation ? (" | val loss " + std::to_string(s.val_loss)).c_str() : "");
-    }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("stopped: %s after %zu epochs in %s%s\n", trainer.stop_reason().c_str(), trainer.history().size(),
                 clock_str(seconds).c_str(),
                 trainer.best_epoch() ? (" (best epoch " + std::to_string(trainer.best_epoch()) + " restored)").c_str() : "");
 
-    std::vector<std::pair<std::string, EvalResult>> rows = {{"train", evaluate(model, train_set)}};
-    if (test_set.size()) rows.emplace_back("test", evaluate(model, test_set));
+    std::vector<Row> rows = {evaluate_row("train", model, train_set)};
+    if (test_set.size()) rows.push_back(evaluate_row("test", model, test_set));
     print_metrics_table(rows);
 
     ModelArtifact art = trainer.checkpoint();
     art.preprocessing = prep.to_json();
     save_model(art, a.out);
     std::printf("\nsaved %s\n", a.out.c_str());
-    if (!a.history_json.empty()) {
-        Json h = Json::array();
-        for (const EpochStats& s : trainer.history())
-            h.push_back({{"epoch", s.epoch}, {"loss", s.loss}, {"accuracy", s.accuracy}, {"val_loss", s.val_loss},
-                         {"val_accuracy", s.val_accuracy}, {"lr", s.lr}});
-        std::ofstream(a.history_json) << h.dump(1) << "\n";
+    if (!a.history_json.empty()) std::ofstream(a.history_json) << history_to_json(trainer).dump(1) << "\n";
+    if (!a.register_name.empty()) {
+        FileStore s = open_registry(a);
+        Ref r = register_version(s, version_desc(a, trainer, all, art, rows, seconds));
+        std::printf("registered %s in the %s\n", r.str().c_str(), s.describe().c_str());
     }
 }
 
@@ -335,7 +448,7 @@ void cmd_eval(const EvalArgs& a) {
     ModelArtifact art = load_model_file(a.model);
     Model model = Model::from_artifact(art);
     Dataset d = prepared(art, a);
-    print_metrics_table({{d.name.empty() ? "data" : d.name, evaluate(model, d)}});
+    print_metrics_table({evaluate_row(d.name.empty() ? "data" : d.name, model, d)});
 }
 
 void cmd_predict(const EvalArgs& a) {
@@ -373,7 +486,7 @@ void cmd_predict(const EvalArgs& a) {
 const bool registered = add_commands(100, [](CLI::App& app) {
     static TrainArgs t;
     auto* train = app.add_subcommand("train", "Train a model on a dataset (CSV, IDX folder or bundled name)");
-    train->add_option("data", t.data, "Dataset: iris, digits, breast_cancer, fashion_mnist, a .csv file or an IDX folder")
+    train->add_option("data", t.data, "Dataset: iris, digits, breast_cancer, fashion_mnist, a .csv file, an IDX folder or an image folder (one sub-folder per class)")
         ->required();
     train->add_option("--arch", t.arch, "Architecture: preset (linear, mlp, cnn), JSON file or JSON text "
                                         "(default: cnn for images, mlp otherwise)");
@@ -400,26 +513,27 @@ const bool registered = add_commands(100, [](CLI::App& app) {
     train->add_option("--resume", t.resume, "Continue from a saved model file (same data and options)");
     train->add_option("-o,--out", t.out, "Model file to write")->capture_default_str();
     train->add_option("--history", t.history_json, "Write the per-epoch history as JSON");
+    train->add_option("--register", t.register_name, "Also register the model as the next version of NAME in the registry");
+    train->add_option("--parent", t.parent, "Lineage: the version this one derives from (NAME/3, NAME@production)");
+    train->add_option("--notes", t.notes, "Notes stored with the registered version");
+    train->add_option("--store", t.store, "Registry folder (default: $CAIRN_STORE, $XDG_DATA_HOME/cairn or ~/.local/share/cairn)");
     train->add_option("--kernels", t.kernels_name, "Kernel backend (reference, simd, xnnpack)");
     train->add_flag("-q,--quiet", t.quiet, "No progress output");
     train->callback([] { cmd_train(t); });
 
+    // eval and predict take the same arguments: a model file and a dataset.
+    auto model_on_data = [&app](const char* name, const char* help, EvalArgs& args, void (*run)(const EvalArgs&)) {
+        auto* cmd = app.add_subcommand(name, help);
+        cmd->add_option("model", args.model, "Model file")->required();
+        cmd->add_option("data", args.data, "Dataset (as for train)")->required();
+        cmd->add_option("--label", args.label, "CSV label column");
+        cmd->add_option("--limit", args.limit, "Only the first N samples");
+        cmd->add_option("--kernels", args.kernels_name, "Kernel backend");
+        cmd->callback([&args, run] { run(args); });
+    };
     static EvalArgs e, p;
-    auto* eval = app.add_subcommand("eval", "Evaluate a saved model on a dataset (loss, accuracy)");
-    eval->add_option("model", e.model, "Model file")->required();
-    eval->add_option("data", e.data, "Dataset (as for train)")->required();
-    eval->add_option("--label", e.label, "CSV label column");
-    eval->add_option("--limit", e.limit, "Only the first N samples");
-    eval->add_option("--kernels", e.kernels_name, "Kernel backend");
-    eval->callback([] { cmd_eval(e); });
-
-    auto* predict = app.add_subcommand("predict", "Print a saved model's predictions for a dataset as CSV");
-    predict->add_option("model", p.model, "Model file")->required();
-    predict->add_option("data", p.data, "Dataset (as for train)")->required();
-    predict->add_option("--label", p.label, "CSV label column");
-    predict->add_option("--limit", p.limit, "Only the first N samples");
-    predict->add_option("--kernels", p.kernels_name, "Kernel backend");
-    predict->callback([] { cmd_predict(p); });
+    model_on_data("eval", "Evaluate a saved model on a dataset (loss, accuracy)", e, cmd_eval);
+    model_on_data("predict", "Print a saved model's predictions for a dataset as CSV", p, cmd_predict);
 });
 
 }  // namespace

@@ -1,5 +1,4 @@
-// The console page (web/index.html): a minimal UI over the JS API. Kept apart from the HTML so the ImGui dashboard
-// can take over index.html later and this page can live on as console.html.
+// The console page (web/console.html): a minimal UI over the JS API, beside the ImGui dashboard (web/index.html).
 import { Cairn } from './cairn.mjs';
 
 const $ = (id) => document.getElementById(id);

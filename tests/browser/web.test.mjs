@@ -24,7 +24,7 @@ after(async () => {
 async function openConsole(context) {
     const page = await context.newPage();
     const log = watch(page);
-    await page.goto(`${server.url}/index.html`);
+    await page.goto(`${server.url}/console.html`);
     await page.waitForSelector('body[data-ready=true]', { timeout: 30000 }).catch((e) => {
         throw new Error(`console did not start: ${e.message}\n${log.join('\n')}`);
     });

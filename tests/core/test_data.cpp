@@ -5,23 +5,12 @@
 #include <sstream>
 
 #include "core/data.h"
+#include "tests/core/test_util.h"
 #include "core/error.h"
 
 using namespace cairn;
 
 namespace {
-
-std::string read_text(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
-std::vector<uint8_t> read_bytes(const std::string& path) {
-    std::string s = read_text(path);
-    return std::vector<uint8_t>(s.begin(), s.end());
-}
 
 bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
 
@@ -95,7 +84,7 @@ TEST(Csv, ErrorsNameFileLineColumnExpectedAndGot) {
 }
 
 TEST(Csv, RealIrisFile) {
-    Dataset ds = load_csv(read_text(std::string(CAIRN_SOURCE_DIR) + "/assets/datasets/iris.csv"), "iris.csv");
+    Dataset ds = load_csv(test::read_file(std::string(CAIRN_SOURCE_DIR) + "/assets/datasets/iris.csv"), "iris.csv");
     EXPECT_EQ(ds.size(), 150);
     EXPECT_EQ(ds.features.dim(1), 4);
     EXPECT_EQ(ds.schema.class_names, (std::vector<std::string>{"setosa", "versicolor", "virginica"}));
@@ -191,8 +180,8 @@ TEST(Idx, CorruptBytesGiveClearErrors) {
 TEST(Idx, RealFashionMnistTestFiles) {
     const std::string dir = "/usr/share/datasets/fashion-mnist/";
     if (!file_exists(dir + "t10k-images-idx3-ubyte.gz")) GTEST_SKIP() << "dataset-fashion-mnist not installed";
-    auto im = read_bytes(dir + "t10k-images-idx3-ubyte.gz");
-    auto lb = read_bytes(dir + "t10k-labels-idx1-ubyte.gz");
+    auto im = test::read_file_bytes(dir + "t10k-images-idx3-ubyte.gz");
+    auto lb = test::read_file_bytes(dir + "t10k-labels-idx1-ubyte.gz");
     Dataset ds = load_idx(im, "t10k-images-idx3-ubyte.gz", lb, "t10k-labels-idx1-ubyte.gz");
     ASSERT_EQ(ds.features.shape(), (Shape{10000, 28, 28, 1}));
     // The test set is balanced: 1000 per class. First labels of the published test set: 9 2 1 1 6.

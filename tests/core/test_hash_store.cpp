@@ -2,6 +2,7 @@
 
 #include "core/hash.h"
 #include "core/store.h"
+#include "tests/core/store_contract.h"
 
 using namespace cairn;
 
@@ -16,25 +17,7 @@ TEST(Sha256, KnownVectors) {
               "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
-static Bytes bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
-
 TEST(MemoryStore, BatchesAreAllOrNothing) {
     MemoryStore s;
-    Batch b;
-    b.conditions.push_back({"counter", std::nullopt});
-    b.writes.push_back({"counter", bytes("1")});
-    b.writes.push_back({"v/1", bytes("one")});
-    ASSERT_TRUE(s.commit(b));
-    // Same plan again: the condition (counter absent) no longer holds, so nothing is written.
-    b.writes[1] = {"v/2", bytes("two")};
-    EXPECT_FALSE(s.commit(b));
-    EXPECT_FALSE(s.get("v/2"));
-    Batch next;
-    next.conditions.push_back({"counter", bytes("1")});
-    next.writes.push_back({"counter", bytes("2")});
-    next.writes.push_back({"v/2", bytes("two")});
-    next.writes.push_back({"v/1", std::nullopt});
-    ASSERT_TRUE(s.commit(next));
-    EXPECT_EQ(s.list("v/"), std::vector<std::string>{"v/2"});
-    EXPECT_EQ(*s.get("counter"), bytes("2"));
+    test::expect_conditional_batches(s);
 }

@@ -174,19 +174,29 @@ TEST_P(Backend, Activations) {
         }
 }
 
-// A NaN must survive ReLU (fused or not) so that training notices it and stops with a clear error.
-TEST_P(Backend, ReluPropagatesNaN) {
-    for (int64_t n : kLengths) {
-        std::vector<float> x = random_vec(n, 25), y(n);
-        x[n / 2] = NAN;
-        k().act_forward(Act::relu, 0, x.data(), y.data(), n);
-        EXPECT_TRUE(std::isnan(y[n / 2])) << "act relu n=" << n;
-        k().act_forward(Act::leaky_relu, 0.01f, x.data(), y.data(), n);
-        EXPECT_TRUE(std::isnan(y[n / 2])) << "act leaky_relu n=" << n;
-    }
-    // XNNPACK's own GEMM microkernels clamp with x86 max/min, which turns NaN into -inf whatever the bounds; that
-    // backend only runs frozen models (inference), never training, so only its elementwise ReLU is held to this.
+// A NaN must survive every activation (fused or not) and softmax, as in the reference and PyTorch, so that
+// training notices it and stops with a clear error.
+TEST_P(Backend, NaNPropagates) {
+    const Act acts[] = {Act::identity, Act::relu, Act::leaky_relu, Act::sigmoid, Act::tanh, Act::gelu};
+    for (Act a : acts)
+        for (int64_t n : kLengths) {
+            std::vector<float> x = random_vec(n, 25), y(n);
+            x[n / 2] = NAN;
+            k().act_forward(a, 0.01f, x.data(), y.data(), n);
+            EXPECT_TRUE(std::isnan(y[n / 2])) << act_name(a) << " n=" << n;
+        }
+    // XNNPACK's own softmax and GEMM microkernels use x86 max/min, which drop NaN whatever we ask; that backend only
+    // runs frozen models (inference), never training, so only its activations are held to this.
     if (std::string(k().name) == "xnnpack") return;
+    for (int64_t cols : {1, 3, 17}) {
+        std::vector<float> x = random_vec(2 * cols, 28), y(2 * cols);
+        x[cols + cols / 2] = NAN;  // second row only
+        k().softmax_rows(x.data(), cols, y.data(), cols, 2, cols);
+        EXPECT_TRUE(std::isnan(y[cols + cols / 2])) << "softmax cols=" << cols;
+        EXPECT_FALSE(std::isnan(y[0])) << "softmax: a NaN leaked into another row";
+        k().log_softmax_rows(x.data(), cols, y.data(), cols, 2, cols);
+        EXPECT_TRUE(std::isnan(y[cols + cols / 2])) << "log_softmax cols=" << cols;
+    }
     for (int64_t m : {1, 3, 17}) {
         int64_t kk = 5, n = 33;
         auto a = random_vec(m * kk, 26), b = random_vec(kk * n, 27);

@@ -5,13 +5,19 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+#endif
+
 #include "core/model.h"
 #include "core/loss.h"
 #include "core/optim.h"
+#include "tests/core/test_util.h"
 
 using namespace cairn;
 
@@ -23,17 +29,18 @@ const std::string kFixtures = CAIRN_TORCH_FIXTURES;
 const std::string kFixtures;
 #endif
 
-std::string read_file(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return {};
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
+// Emscripten's getenv does not see Node's environment, so under Node ask process.env directly.
+bool env_set(const char* name) {
+#ifdef __EMSCRIPTEN__
+    return EM_ASM_INT({ return typeof process !== 'undefined' && process.env[UTF8ToString($0)] ? 1 : 0; }, name) != 0;
+#else
+    return std::getenv(name) != nullptr;
+#endif
 }
 
 template <class T>
 std::vector<T> read_array(const std::string& path, size_t count) {
-    std::string bytes = read_file(path);
+    std::string bytes = test::read_file(path);
     EXPECT_EQ(bytes.size(), count * sizeof(T)) << path;
     std::vector<T> v(count);
     std::memcpy(v.data(), bytes.data(), std::min(bytes.size(), count * sizeof(T)));
@@ -42,7 +49,9 @@ std::vector<T> read_array(const std::string& path, size_t count) {
 
 void cross_check(const std::string& name) {
     std::string folder = kFixtures + "/" + name;
-    std::string text = read_file(folder + "/manifest.json");
+    std::string text = test::read_file(folder + "/manifest.json");
+    if ((kFixtures.empty() || text.empty()) && env_set("CAIRN_REQUIRE_TORCH_FIXTURES"))
+        FAIL() << "no PyTorch reference in '" << folder << "' (did tests/torch/make_fixtures.py find torch?)";
     if (kFixtures.empty() || text.empty())
         GTEST_SKIP() << "no PyTorch reference in '" << folder << "': run `ctest` (fixture torch_fixtures runs "
                      << "tests/torch/make_fixtures.py with /usr/bin/python3 and python3-torch)";

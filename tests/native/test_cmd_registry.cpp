@@ -6,9 +6,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/data.h"
+#include "core/preprocess.h"
 #include "core/registry.h"
 #include "native/file_store.h"
 #include "tests/core/test_registry_util.h"
+#include "tests/native/cli_util.h"
 
 using namespace cairn;
 using namespace cairn::test;
@@ -16,27 +19,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct CliRun {
-    int status;
-    std::string out;
-};
-
-// Runs `cairn ARGS` with stderr folded into the output.
-CliRun cairn_cli(const std::string& args) {
-    std::string cmd = std::string(CAIRN_BINARY_DIR) + "/native/cairn " + args + " 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    int st = ::pclose(p);
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-
 struct RegistryCli : ::testing::Test {
     std::string dir;
     void SetUp() override {
-        if (!fs::exists(std::string(CAIRN_BINARY_DIR) + "/native/cairn")) GTEST_SKIP() << "build the cairn target first";
+        if (!cairn_binary_built()) GTEST_SKIP() << "build the cairn target first";
         char tmpl[] = "/tmp/cairn_cli_XXXXXX";
         dir = ::mkdtemp(tmpl);
         FileStore s(FileStoreDesc{dir + "/store", false});
@@ -110,4 +96,39 @@ TEST_F(RegistryCli, ExportImportVerifyAndGc) {
     EXPECT_EQ(run("delete iris/3").status, 0);
     Json gc = json("gc --dry-run");
     EXPECT_GE(gc["deleted"].get<int>(), 1);
+}
+
+// `cairn train --register` records the lineage: dataset fingerprint (checked against the loader's own), schema,
+// hyper-parameters, history, metrics per split, parent.
+TEST_F(RegistryCli, TrainRegistersVersionsWithLineage) {
+    std::string common = " -q --epochs 3 --seed 1 --store " + dir + "/trained";
+    CliRun first = cairn_cli("train iris -o " + dir + "/a.safetensors --register flowers" + common);
+    ASSERT_EQ(first.status, 0) << first.out;
+    EXPECT_NE(first.out.find("registered flowers/1"), std::string::npos) << first.out;
+    CliRun second = cairn_cli("train iris --lr 0.05 -o " + dir + "/b.safetensors --register flowers --parent flowers@latest --notes again" + common);
+    ASSERT_EQ(second.status, 0) << second.out;
+    CliRun bad_parent = cairn_cli("train iris -o " + dir + "/c.safetensors --register flowers --parent flowers/9" + common);
+    EXPECT_EQ(bad_parent.status, 1);
+    EXPECT_NE(bad_parent.out.find("no version 9"), std::string::npos) << bad_parent.out;
+
+    FileStore s(dir + "/trained");
+    LoadedVersion v1 = load_version(s, "flowers/1"), v2 = load_version(s, "flowers/2");
+    EXPECT_EQ(list_versions(s, "flowers").size(), 2u);  // the refused run registered nothing
+    Dataset iris = load_bundled_dataset("iris");
+    EXPECT_EQ(v2.manifest["dataset"]["fingerprint"], dataset_fingerprint(iris));
+    EXPECT_EQ(v2.manifest["dataset"]["schema"], schema_to_json(iris.schema));
+    EXPECT_EQ(v2.manifest["dataset"]["samples"], iris.size());
+    EXPECT_EQ(v2.manifest["parent"], (Json{{"model", "flowers"}, {"version", 1}}));
+    EXPECT_TRUE(v1.manifest["parent"].is_null());
+    EXPECT_EQ(v2.manifest["notes"], "again");
+    EXPECT_EQ(v2.manifest["hyperparameters"]["epochs"], 3);
+    EXPECT_NEAR(v2.manifest["hyperparameters"]["optimizer"]["lr"].get<double>(), 0.05, 1e-6);
+    EXPECT_EQ(v2.manifest["training_history"]["epochs"].size(), 3u);
+    EXPECT_TRUE(v2.manifest["metrics"]["test"].contains("accuracy"));
+    EXPECT_EQ(v2.manifest["metrics"]["test"]["samples"].get<int64_t>() + v2.manifest["metrics"]["train"]["samples"].get<int64_t>(), iris.size());
+    // The registered weights are the ones written to the model file (same safetensors bytes for the weights).
+    EXPECT_FALSE(v2.artifact.weights.empty());
+    Json d = compare_versions(s, "flowers/1", "flowers/2");
+    ASSERT_EQ(d["hyperparameters"].size(), 1u) << d["hyperparameters"].dump();
+    EXPECT_EQ(d["hyperparameters"][0]["key"], "optimizer.lr");
 }

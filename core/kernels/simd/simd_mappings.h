@@ -91,7 +91,12 @@ HWY_INLINE double vhsum(vf v) {
 
 // exp(x) by Cody-Waite range reduction and the Cephes expf polynomial (about 1 ulp). Arguments are clamped to
 // [-87.3, 88.3] so the result stays finite and normal; below that the true value underflows and we return 0.
+// NaN inputs give NaN outputs (the clamps and polynomials below would turn them into numbers); every transcendental
+// here ends with it, so a NaN reaches the loss and training stops with a clear error.
+HWY_INLINE vf vkeep_nan(vf in, vf out) { return hn::IfThenElse(hn::IsNaN(in), in, out); }
+
 HWY_INLINE vf vexp(vf x) {
+    const vf in = x;
     const vf lo = vset1(-87.33654f);
     const vmask under = vlt(x, lo);
     x = vmin(vmax(x, lo), vset1(88.3762626647949f));
@@ -107,7 +112,7 @@ HWY_INLINE vf vexp(vf x) {
     p = vfma(p, vmul(r, r), vadd(r, vset1(1.0f)));
     // 2^n built in the exponent field; n is in [-126, 127] after the clamp.
     const vi e = hn::ShiftLeft<23>(hn::Add(hn::ConvertTo(DI(), n), hn::Set(DI(), 127)));
-    return vselect(under, vzero(), vmul(p, hn::BitCast(DF(), e)));
+    return vkeep_nan(in, vselect(under, vzero(), vmul(p, hn::BitCast(DF(), e))));
 }
 
 // 1 / (1 + exp(-x)); exp's argument is kept finite so the backward formulas never see inf * 0.
@@ -125,7 +130,7 @@ HWY_INLINE vf vtanh(vf x) {
     const vf small = vfma(vmul(p, s), x, x);
     const vf e = vexp(vmin(vadd(ax, ax), vset1(88.0f)));
     const vf big = vsub(vset1(1.0f), vdiv(vset1(2.0f), vadd(e, vset1(1.0f))));
-    return vselect(vlt(ax, vset1(0.625f)), small, vcopysign(big, x));
+    return vkeep_nan(x, vselect(vlt(ax, vset1(0.625f)), small, vcopysign(big, x)));
 }
 
 }  // namespace cairn::simd

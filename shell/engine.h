@@ -1,0 +1,43 @@
+// The dashboard's engine: the one place where panels' requests turn into work. Every long action is a Job that
+// advances a slice per frame (engine_tick), so the UI stays responsive in the page, where nothing may block.
+#pragma once
+#include "core/store.h"
+#include "shell/app.h"
+
+namespace cairn::shell {
+
+// The app over the core: make_sample_app() with the Data panel holding the core's bundled datasets, and the
+// Evaluate and Playground panels driven by a nearest-class-mean baseline fitted on the bundled digits (evaluated
+// with core/metrics on a held-out fifth). Registry, Compare and Storage keep sample contents until the registry
+// lands.
+App make_app();
+
+// Connects the Registry, Compare, Evaluate-version and Storage panels to a registry over `store` (core/registry.h)
+// and reads it; finished training runs are registered there. Errors become panel messages, never exceptions.
+void registry_attach(App& app, std::shared_ptr<Store> store);
+void registry_refresh(App& app);
+
+// Advances every running job by one frame's slice; dt_s is the frame time.
+void engine_tick(App& app, double dt_s);
+
+// Train
+void train_start(App& app);   // from idle/done: a new run; from paused: resume
+void train_pause(App& app);
+void train_stop(App& app);    // ends the run; a finished run registers a new version
+
+// Registry: applies app.registry.pending ("promote", "rollback", "archive", "delete").
+void registry_apply(App& app);
+
+// Playground: recomputes app.playground.probs from the canvas.
+void playground_predict(App& app);
+void playground_clear(App& app);
+
+// Storage
+void storage_check_start(App& app);
+void storage_export_start(App& app);
+void storage_import_start(App& app);
+
+// Evaluate: fills app.eval for a version of the selected model.
+void evaluate_version(App& app, int version);
+
+}  // namespace cairn::shell

@@ -1,0 +1,362 @@
+// Cairn's side of the workload comparison (tests/bench/run.sh): the same work as workloads.mjs spec() and the peers.
+//   W1 train  MLP 784-256-128-10 (ReLU), softmax cross-entropy, Adam 1e-3, batch 64, one epoch of Fashion-MNIST
+//   W2 infer  the same MLP forward: batch-1 latency and batch-256 throughput
+//   W3 train  Conv3x3(16,same)+ReLU+MaxPool2, Conv3x3(32,same)+ReLU+MaxPool2, Flatten, Dense 10; batch 64
+//   GEMM      roofline: a measured SIMD mul+add peak and the kernel table's GEMM 64x784x256 in the same binary
+//
+// Natively main() drives everything and prints `RESULT {json}`:
+//   bench_workloads [--threads N] [--workloads W1,W2,W3,GEMM] [--quick] [--data DIR]
+// In wasm the same code is exported as small C functions (cb_*) that workloads.mjs calls once per step, in Node
+// and in the page: a hot loop inside one long wasm call would stay in V8's baseline tier (see TOOLCHAIN.md).
+// The plain wasm executable (NODERAWFS) also runs main(), but is subject to that trap: use the runner.
+//
+// Index of this file
+// [SECTION] State and models
+// [SECTION] Steps (the exported API)
+// [SECTION] Roofline
+// [SECTION] Native driver
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+// The training engine and the IDX loader land separately; until both are in, this program only says so.
+#if __has_include("core/train.h") && __has_include("core/data.h")
+#include "core/data.h"
+#include "core/error.h"
+#include "core/kernels.h"
+#include "core/model.h"
+#include "core/train.h"
+
+#if defined(__EMSCRIPTEN__)
+#include <emscripten/emscripten.h>
+#define CB_EXPORT extern "C" EMSCRIPTEN_KEEPALIVE
+#else
+#define CB_EXPORT extern "C"
+#endif
+
+using namespace cairn;
+
+namespace {
+
+double now_s() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] State and models
+//-----------------------------------------------------------------------------
+
+const char* kMlp = R"({"input": [784], "layers": [
+    {"type": "dense", "units": 256, "activation": "relu"},
+    {"type": "dense", "units": 128, "activation": "relu"},
+    {"type": "dense", "units": 10}], "loss": "cross_entropy"})";
+const char* kCnn = R"({"input": [28, 28, 1], "layers": [
+    {"type": "conv2d", "filters": 16, "kernel_size": 3, "padding": "same", "activation": "relu"},
+    {"type": "maxpool2d"},
+    {"type": "conv2d", "filters": 32, "kernel_size": 3, "padding": "same", "activation": "relu"},
+    {"type": "maxpool2d"}, {"type": "flatten"}, {"type": "dense", "units": 10}], "loss": "cross_entropy"})";
+
+struct State {
+    Dataset all;    // Fashion-MNIST train, [n, 28, 28, 1] in [0, 1]
+    Dataset part;   // the current training workload's samples, shaped for its model
+    std::unique_ptr<Model> model;
+    std::unique_ptr<Trainer> trainer;
+    std::unique_ptr<Model> infer;
+    Tensor x1, x256;
+    float sink = 0;
+    int threads = 1;
+};
+State& S() {
+    static State s;
+    return s;
+}
+
+// The first n samples, flattened to [n, 784] for the MLP (a view: no copy).
+Dataset first(const Dataset& d, int64_t n, bool flat) {
+    Dataset r;
+    r.name = d.name;
+    r.schema = d.schema;
+    r.features = d.features.slice(0, 0, n);
+    if (flat) {
+        r.features = r.features.reshape({n, 784});
+        r.schema.image_h = r.schema.image_w = r.schema.image_c = 0;
+    }
+    r.labels.assign(d.labels.begin(), d.labels.begin() + n);
+    return r;
+}
+
+}  // namespace
+
+//-----------------------------------------------------------------------------
+// [SECTION] Steps (the exported API)
+//-----------------------------------------------------------------------------
+
+// images / labels: the IDX files' bytes (gzip or not); n: how many samples to keep. Returns 0 or prints why not.
+CB_EXPORT int cb_load(const uint8_t* images, int images_len, const uint8_t* labels, int labels_len, int n) {
+    try {
+        IdxDesc desc;
+        desc.limit = n;
+        S().all = load_idx(ByteSpan(images, size_t(images_len)), "train-images", ByteSpan(labels, size_t(labels_len)),
+                           "train-labels", desc);
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "cb_load: %s\n", e.what());
+        return 1;
+    }
+}
+
+// Cairn has no threaded kernels yet: the number of threads actually used is returned.
+CB_EXPORT int cb_threads(int requested) {
+    S().threads = 1;
+    return requested > 0 ? 1 : 1;
+}
+
+// A fresh model (seed 1) and trainer over the first `samples` samples: workload 1 = MLP, 3 = CNN. No shuffling,
+// like the peers, so every engine sees the same batches.
+CB_EXPORT int cb_train_begin(int workload, int batch, float lr, int samples) {
+    State& s = S();
+    s.trainer.reset();
+    s.model = std::make_unique<Model>(Model::from_json(Json::parse(workload == 1 ? kMlp : kCnn), 1));
+    s.part = first(s.all, samples, workload == 1);
+    TrainDesc d;
+    d.epochs = 1;
+    d.batch_size = batch;
+    d.seed = 1;
+    d.no_shuffle = true;
+    d.optimizer.type = "adam";
+    d.optimizer.lr = lr;
+    s.trainer = std::make_unique<Trainer>(*s.model, s.part, d);
+    return 0;
+}
+
+// One batch; returns 1 while the epoch has more.
+CB_EXPORT int cb_train_step() {
+    Trainer& t = *S().trainer;
+    return t.step() && !t.done() ? 1 : 0;
+}
+
+CB_EXPORT double cb_train_accuracy() {
+    return evaluate(*S().model, S().part).accuracy;
+}
+
+CB_EXPORT int cb_infer_begin() {
+    State& s = S();
+    s.infer = std::make_unique<Model>(Model::from_json(Json::parse(kMlp), 1));
+    const Tensor flat = s.all.features.reshape({s.all.size(), 784});
+    s.x1 = flat.slice(0, 0, 1).clone();
+    s.x256 = flat.slice(0, 0, 256).clone();
+    return 0;
+}
+
+// One forward pass of batch 1 or 256; the logits are read like a caller would.
+CB_EXPORT int cb_infer(int batch) {
+    State& s = S();
+    Tensor y = s.infer->forward(batch == 1 ? s.x1 : s.x256, false);
+    s.sink += y.data()[0];
+    return 0;
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] Roofline
+//-----------------------------------------------------------------------------
+
+// Peak: independent chains of 4-lane multiply then add (wasm SIMD128 has no FMA, so mul+add is its best case;
+// natively the same 128-bit code is built, which is NOT the native peak). Returns FLOP/s of the best of 3.
+CB_EXPORT double cb_peak_flops() {
+    typedef float v4 __attribute__((vector_size(16)));
+    constexpr int kChains = 12, kIters = 20000;
+    double best = 0;
+    for (int rep = 0; rep < 3; ++rep) {
+        v4 acc[kChains];
+        for (int j = 0; j < kChains; ++j) acc[j] = v4{1.0f, 1.0f, 1.0f, 1.0f} * float(j + 1) * 1e-3f;
+        const v4 m = {0.9999f, 0.9998f, 0.9997f, 0.9996f}, a = {1e-6f, 2e-6f, 3e-6f, 4e-6f};
+        const double t0 = now_s();
+        for (int i = 0; i < kIters; ++i) {
+            for (int j = 0; j < kChains; ++j) acc[j] = acc[j] * m + a;
+        }
+        const double dt = now_s() - t0;
+        float sum = 0;
+        for (int j = 0; j < kChains; ++j) sum += acc[j][0] + acc[j][1] + acc[j][2] + acc[j][3];
+        S().sink += sum;
+        best = std::max(best, double(kIters) * kChains * 8 / dt);
+    }
+    return best;
+}
+
+// The W1 first-layer forward shape through the active kernel table: C[64x256] = A[64x784] B[784x256].
+CB_EXPORT double cb_gemm_flops() {
+    static std::vector<float> a(64 * 784, 0.5f), b(784 * 256, 0.25f), c(64 * 256);
+    GemmArgs g;
+    g.m = 64; g.n = 256; g.k = 784;
+    g.a = a.data(); g.lda = 784;
+    g.b = b.data(); g.ldb = 256;
+    g.c = c.data(); g.ldc = 256;
+    double best = 0;
+    for (int rep = 0; rep < 5; ++rep) {
+        const double t0 = now_s();
+        kernels().gemm(g);
+        best = std::max(best, 2.0 * 64 * 784 * 256 / (now_s() - t0));
+    }
+    S().sink += c[0];
+    return best;
+}
+
+// Where a W1 step's time goes, measured piece by piece with the step's own shapes (PROFILE.md): ops 0-7 are the
+// step's GEMMs through the kernel table, 8 the Adam update of all 235,146 parameters, 9 one whole Trainer step.
+// Returns the best of 5 in microseconds; cb_train_begin(1, ...) must have run for op 9.
+CB_EXPORT double cb_step_part_us(int op) {
+    struct Shape { int64_t m, n, k; bool ta, tb, bias_relu; };
+    static const Shape shapes[8] = {
+        {64, 256, 784, false, false, true}, {64, 128, 256, false, false, true}, {64, 10, 128, false, false, false},
+        {784, 256, 64, true, false, false}, {256, 128, 64, true, false, false}, {128, 10, 64, true, false, false},
+        {64, 128, 10, false, true, false}, {64, 256, 128, false, true, false}};
+    static std::vector<float> a(784 * 256, 0.5f), b(784 * 256, 0.25f), c(784 * 256), bias(784, 0.1f);
+    static std::vector<float> w(235146, 0.1f), g(235146, 0.01f), m(235146), v(235146);
+    double best = 1e30;
+    for (int rep = 0; rep < 5; ++rep) {
+        const double t0 = now_s();
+        if (op < 8) {
+            const Shape& s = shapes[op];
+            GemmArgs x;
+            x.m = s.m; x.n = s.n; x.k = s.k;
+            x.a = a.data(); x.lda = s.ta ? s.m : s.k; x.trans_a = s.ta;
+            x.b = b.data(); x.ldb = s.tb ? s.k : s.n; x.trans_b = s.tb;
+            x.c = c.data(); x.ldc = s.n;
+            x.bias = s.bias_relu ? bias.data() : nullptr; x.relu = s.bias_relu;
+            kernels().gemm(x);
+        } else if (op == 8) {
+            kernels().adam_update(w.data(), g.data(), m.data(), v.data(), int64_t(w.size()), 1e-3f, 0.9f, 0.999f, 1e-8f, 0.f);
+        } else {
+            if (!cb_train_step()) cb_train_begin(1, 64, 1e-3f, int(S().all.size()));
+        }
+        best = std::min(best, (now_s() - t0) * 1e6);
+    }
+    S().sink += c[0] + w[0];
+    return best;
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] Native driver
+//-----------------------------------------------------------------------------
+
+#if !defined(CAIRN_BENCH_DRIVEN)
+namespace {
+
+std::vector<uint8_t> read_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) fail("io", "cannot open " + path);
+    return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
+}
+
+// The same counts as spec() in workloads.mjs.
+struct TrainSpec { int batch; float lr; int samples, warmup_steps; };
+
+std::string train_json(int workload, const TrainSpec& sp) {
+    cb_train_begin(workload, sp.batch, sp.lr, sp.warmup_steps * sp.batch);
+    while (cb_train_step()) {}
+    cb_train_begin(workload, sp.batch, sp.lr, sp.samples);
+    const double t0 = now_s();
+    while (cb_train_step()) {}
+    const double sec = now_s() - t0;
+    char buf[256];
+    int len = std::snprintf(buf, sizeof buf, "{\"samples_per_s\":%.1f,\"seconds\":%.4f", sp.samples / sec, sec);
+    if (workload == 1) len += std::snprintf(buf + len, sizeof buf - len, ",\"train_accuracy\":%.5f", cb_train_accuracy());
+    std::snprintf(buf + len, sizeof buf - len, "}");
+    return buf;
+}
+
+std::string infer_json(bool quick) {
+    const int groups = quick ? 50 : 250, group = 10, big_calls = quick ? 20 : 100, warmup = quick ? 50 : 300;
+    cb_infer_begin();
+    for (int i = 0; i < warmup; ++i) cb_infer(1);
+    std::vector<double> per;
+    for (int g = 0; g < groups; ++g) {
+        const double t0 = now_s();
+        for (int i = 0; i < group; ++i) cb_infer(1);
+        per.push_back((now_s() - t0) * 1e6 / group);
+    }
+    std::nth_element(per.begin(), per.begin() + per.size() / 2, per.end());
+    for (int i = 0; i < 3; ++i) cb_infer(256);
+    const double t0 = now_s();
+    for (int i = 0; i < big_calls; ++i) cb_infer(256);
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "{\"b1_us\":%.3f,\"b256_samples_per_s\":%.1f}", per[per.size() / 2],
+                  256.0 * big_calls / (now_s() - t0));
+    return buf;
+}
+
+std::string gemm_json() {
+    double p = 0, g = 0;
+    for (int i = 0; i < 10; ++i) { p = std::max(p, cb_peak_flops()); g = std::max(g, cb_gemm_flops()); }
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "{\"peak_gflops\":%.2f,\"gemm_gflops\":%.2f,\"fraction\":%.4f}", p / 1e9, g / 1e9, g / p);
+    return buf;
+}
+
+std::string step_json() {
+    cb_train_begin(1, 64, 1e-3f, int(S().all.size()));
+    std::string out = "{";
+    for (int op = 0; op < 10; ++op) {
+        for (int i = 0; i < 5; ++i) cb_step_part_us(op);
+        double best = 1e30;
+        for (int i = 0; i < 10; ++i) best = std::min(best, cb_step_part_us(op));
+        out += (op ? ",\"" : "\"") + std::to_string(op) + "\":{\"us\":" + std::to_string(best) + "}";
+    }
+    return out + "}";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int threads = 1;
+    bool quick = false;
+    std::string workloads = "W1,W2,W3", dir = "/usr/share/datasets/fashion-mnist";
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
+        else if (a == "--workloads" && i + 1 < argc) workloads = argv[++i];
+        else if (a == "--data" && i + 1 < argc) dir = argv[++i];
+        else if (a == "--quick") quick = true;
+        else {
+            std::fprintf(stderr, "usage: bench_workloads [--threads N] [--workloads W1,W2,W3,GEMM,STEP] [--quick] [--data DIR]\n");
+            return 2;
+        }
+    }
+    try {
+        const auto img = read_file(dir + "/train-images-idx3-ubyte.gz"), lbl = read_file(dir + "/train-labels-idx1-ubyte.gz");
+        if (cb_load(img.data(), int(img.size()), lbl.data(), int(lbl.size()), quick ? 10000 : 60000) != 0) return 1;
+        const int used = cb_threads(threads);
+        std::string out = "{\"info\":{\"threads\":" + std::to_string(used) + ",\"kernels\":\"" + kernels().name + "\"}";
+        auto has = [&](const char* w) { return ("," + workloads + ",").find(std::string(",") + w + ",") != std::string::npos; };
+        if (used != threads) {
+            // A run that cannot honour the thread count is an error, not a single-thread figure under a 2t label.
+            out += ",\"error\":\"Cairn has no threaded kernels yet (asked for " + std::to_string(threads) + ")\"}";
+            std::printf("RESULT %s\n", out.c_str());
+            return 0;
+        }
+        if (has("W1")) out += ",\"W1\":" + train_json(1, {64, 1e-3f, quick ? 6400 : 60000, quick ? 5 : 30});
+        if (has("W2")) out += ",\"W2\":" + infer_json(quick);
+        if (has("W3")) out += ",\"W3\":" + train_json(3, {64, 1e-3f, quick ? 640 : 10000, 2});
+        if (has("GEMM")) out += ",\"GEMM\":" + gemm_json();
+        if (has("STEP")) out += ",\"STEP\":" + step_json();
+        std::printf("RESULT %s}\n", out.c_str());
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_workloads: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
+#endif  // !CAIRN_BENCH_DRIVEN
+
+#else
+int main() {
+    std::printf("bench_workloads: needs core/train.h and core/data.h (training engine and IDX loader)\n");
+    return 0;
+}
+#endif

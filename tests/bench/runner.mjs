@@ -1,0 +1,335 @@
+// Runs every workload for Cairn and each peer, interleaved (round 1: A B C …, round 2: A B C …), then prints ONE
+// table (median, min–max over rounds) with the target ratios and writes the same as JSON. Called by run.sh, which
+// builds and fetches what this needs; see README "Benchmarks".
+//
+// Environment: CAIRN_BENCH_QUICK=1 (smoke run: small counts, 1 round), CAIRN_BENCH_ROUNDS=N (default 3),
+// CAIRN_BENCH_ONLY=regex (config ids to run), CAIRN_BENCH_OUT=file.json, CAIRN_OPENBLAS=dir (PyTorch's BLAS),
+// CAIRN_NATIVE_BUILD / CAIRN_WASM_BUILD / CAIRN_WASM_MT_BUILD (build trees; the last one is the threaded wasm build).
+//
+// Index of this file
+// [SECTION] Configuration
+// [SECTION] Runners (native, Node, Chromium)
+// [SECTION] Rounds
+// [SECTION] Report
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const require = createRequire(path.join(root, 'tests', 'package.json'));
+
+//-----------------------------------------------------------------------------
+// [SECTION] Configuration
+//-----------------------------------------------------------------------------
+
+const env = process.env;
+const quick = env.CAIRN_BENCH_QUICK === '1';
+const rounds = Number(env.CAIRN_BENCH_ROUNDS || (quick ? 1 : 3));
+const only = env.CAIRN_BENCH_ONLY ? new RegExp(env.CAIRN_BENCH_ONLY) : null;
+const nativeBuild = path.resolve(root, env.CAIRN_NATIVE_BUILD || 'build/native');
+const wasmBuild = path.resolve(root, env.CAIRN_WASM_BUILD || 'build/wasm');
+const outJson = path.resolve(root, env.CAIRN_BENCH_OUT || path.join(nativeBuild, 'tests/bench/workloads.json'));
+const onnxFile = path.join(nativeBuild, 'tests/bench/mlp.onnx');
+const dataDir = env.CAIRN_FASHION_DIR || '/usr/share/datasets/fashion-mnist';
+const tfjsCpuCap = quick ? 5 : 20;  // seconds: TF.js cpu trains W3 at a few samples/s (see report notes)
+
+const cairnNative = path.join(nativeBuild, 'tests/bench/bench_workloads');
+const cairnWeb = path.join(wasmBuild, 'tests/bench/cairn_bench_web.js');
+// The threaded engine is a second wasm build tree (-pthread) with the same target; its cb_threads() honours N.
+const cairnWebMt = path.join(path.resolve(root, env.CAIRN_WASM_MT_BUILD || 'build/wasm-mt'), 'tests/bench/cairn_bench_web.js');
+const xnnpackPeer = path.join(nativeBuild, 'tests/bench/peer_xnnpack');
+
+// id: peer/engine/threads. Missing Cairn builds are reported, not fatal, so peers can be measured on their own.
+const C = (peer, engine, threads, workloads, extra = {}) => ({ id: `${peer}/${engine}/${threads}t`, peer, engine, threads, workloads, ...extra });
+// TF.js wasm has no 2-thread row: in Node it has no threaded build, and in the isolated page its threaded binary
+// loads but reports (getThreadsCount) one XNNPACK thread on this 2-core machine whatever setThreadsCount says.
+const all = [
+    C('cairn', 'native', 1, ['W1', 'W2', 'W3'], { needs: cairnNative }),
+    C('torch', 'native', 1, ['W1', 'W2', 'W3']),
+    C('xnnpack', 'native', 1, ['W2'], { needs: xnnpackPeer }),
+    C('cairn', 'native', 2, ['W1', 'W2', 'W3'], { needs: cairnNative }),
+    C('torch', 'native', 2, ['W1', 'W2', 'W3']),
+    C('xnnpack', 'native', 2, ['W2'], { needs: xnnpackPeer }),
+    C('cairn', 'node', 1, ['W1', 'W2', 'W3', 'GEMM'], { needs: cairnWeb, module: cairnWeb }),
+    C('tfjs-wasm', 'node', 1, ['W1', 'W2']),
+    C('tfjs-cpu', 'node', 1, ['W3']),
+    C('ort', 'node', 1, ['W2']),
+    C('ort', 'node', 2, ['W2']),
+    C('cairn', 'chromium', 1, ['W1', 'W2', 'W3', 'GEMM'], { needs: cairnWeb, module: cairnWeb }),
+    C('cairn', 'chromium', 2, ['W1', 'W2', 'W3'], { needs: cairnWebMt, module: cairnWebMt }),
+    C('tfjs-wasm', 'chromium', 1, ['W1', 'W2', 'W3']),
+    C('tfjs-cpu', 'chromium', 1, ['W3']),
+    C('ort', 'chromium', 1, ['W2']),
+    C('ort', 'chromium', 2, ['W2']),
+];
+const missing = all.filter((c) => c.needs && !existsSync(c.needs));
+const configs = all.filter((c) => !missing.includes(c) && (!only || only.test(c.id)));
+
+//-----------------------------------------------------------------------------
+// [SECTION] Runners (native, Node, Chromium)
+//-----------------------------------------------------------------------------
+
+function run(cmd, args, extraEnv = {}) {
+    return new Promise((resolve) => {
+        const p = spawn(cmd, args, { cwd: root, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '', err = '';
+        p.stdout.on('data', (b) => { out += b; });
+        p.stderr.on('data', (b) => { err += b; });
+        p.on('close', (code) => {
+            const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+            if (line) resolve(JSON.parse(line.slice(7)));
+            else resolve({ error: `${path.basename(cmd)} exited ${code}: ${(err || out).trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` });
+        });
+    });
+}
+
+const q = quick ? ['--quick'] : [];
+function runNative(c) {
+    const t = ['--threads', String(c.threads)];
+    if (c.peer === 'cairn') return run(cairnNative, [...t, '--workloads', c.workloads.join(','), ...q]);
+    if (c.peer === 'xnnpack') return run(xnnpackPeer, [...t, ...q]);
+    if (c.peer === 'torch') {
+        // Debian's torch links the reference BLAS unless an optimized one is found first; run.sh unpacks
+        // Debian's OpenBLAS (OpenMP flavour, like torch) into the build tree and points CAIRN_OPENBLAS at it.
+        const extra = env.CAIRN_OPENBLAS ? { LD_LIBRARY_PATH: env.CAIRN_OPENBLAS, OMP_WAIT_POLICY: 'PASSIVE' } : {};
+        return run('/usr/bin/python3', [path.join(here, 'peer_torch.py'), ...t, '--workloads', c.workloads.join(','), ...q], extra);
+    }
+}
+
+function runNode(c) {
+    const a = [path.join(here, 'node_peer.mjs'), '--peer', c.peer, '--threads', String(c.threads), '--workloads', c.workloads.join(','), ...q];
+    if (c.peer === 'ort') a.push('--onnx', onnxFile);
+    if (c.peer === 'cairn') a.push('--module', c.module);
+    if (c.peer === 'tfjs-cpu') a.push('--max-seconds', String(tfjsCpuCap));
+    return run(process.execPath, ['--no-experimental-fetch', ...a]);
+}
+
+// Static files for the page: the repository (tests/node_modules, tests/bench), the build trees and the data, with
+// the headers that make the page cross-origin isolated.
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
+    '.json': 'application/json', '.onnx': 'application/octet-stream', '.gz': 'application/octet-stream', '.css': 'text/css' };
+function serve() {
+    const server = createServer((req, res) => {
+        const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+        const file = url.startsWith('/data/') ? path.join(dataDir, url.slice(6)) : path.join(root, url);
+        const ok = (file.startsWith(root) || file.startsWith(dataDir)) && existsSync(file) && statSync(file).isFile();
+        const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
+            'Cross-Origin-Resource-Policy': 'same-origin', 'Cache-Control': 'no-store' };
+        if (!ok) { res.writeHead(404, headers); res.end('not found'); return; }
+        res.writeHead(200, { ...headers, 'Content-Type': types[path.extname(file)] || 'application/octet-stream' });
+        res.end(readFileSync(file));
+    });
+    return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
+}
+
+let browser = null, base = '', profileDir = '';
+async function openBrowser() {
+    const { chromium } = require('playwright-core');
+    profileDir = mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-'));
+    browser = await chromium.launchPersistentContext(profileDir, {
+        executablePath: '/usr/bin/chromium', headless: true,
+        args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking',
+            '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+            '--disable-renderer-backgrounding', '--disable-background-timer-throttling'],
+    });
+}
+
+async function runChromium(c) {
+    const page = await browser.newPage();
+    try {
+        await page.goto(`${base}/tests/bench/bench.html`);
+        await page.waitForFunction(() => window.benchReady === true, null, { timeout: 30000 });
+        const cfg = { peer: c.peer, threads: c.threads, workloads: c.workloads, quick, onnx: '/' + path.relative(root, onnxFile),
+            module: c.module ? '/' + path.relative(root, c.module) : undefined, maxSeconds: c.peer === 'tfjs-cpu' ? tfjsCpuCap : undefined };
+        return await page.evaluate((cfg) => window.runPeer(cfg), cfg);
+    } catch (e) {
+        return { error: String(e.message || e).split('\n')[0].slice(0, 300) };
+    } finally {
+        await page.close();
+    }
+}
+
+// Start-up of the served page, the dashboard (build/wasm/web/index.html): navigation start to the first dashboard frame. The page
+// may report it itself (window.cairnFirstFrameMs = performance.now() at its first presented frame); otherwise the
+// first WebGL draw call is hooked and the frame that presents it counts, so no page cooperation is needed.
+const fetched = new Set();  // files the dashboard page loaded: what its download size counts
+async function runStartup() {
+    const index = path.join(wasmBuild, 'web/index.html');  // the served page is the dashboard
+    if (!existsSync(index)) return { error: 'no build/wasm/web/index.html' };
+    const page = await browser.newPage();
+    page.on('response', (r) => { const u = new URL(r.url()); if (r.status() === 200 && u.origin === base) fetched.add(path.join(root, decodeURIComponent(u.pathname))); });
+    try {
+        await page.addInitScript(() => {
+            for (const C of [self.WebGL2RenderingContext, self.WebGLRenderingContext]) {
+                if (!C) continue;
+                for (const fn of ['drawElements', 'drawArrays']) {
+                    const orig = C.prototype[fn];
+                    C.prototype[fn] = function (...a) {
+                        if (!self.__cairnDrew) {
+                            self.__cairnDrew = true;
+                            requestAnimationFrame(() => { self.cairnFirstFrameMs ??= performance.now(); });
+                        }
+                        return orig.apply(this, a);
+                    };
+                }
+            }
+        });
+        await page.goto(`${base}/${path.relative(root, index)}`);
+        const ms = await page.waitForFunction(() => self.cairnFirstFrameMs, null, { timeout: 20000 }).then((h) => h.jsonValue());
+        return { first_frame_ms: ms };
+    } catch (e) {
+        return { error: 'no first frame within 20 s: ' + String(e.message || e).split('\n')[0].slice(0, 200) };
+    } finally {
+        await page.close();
+    }
+}
+
+// Download size of what the dashboard page fetched during start-up (else every page file in build/wasm/web),
+// gzip -9 and brotli.
+function downloadSize() {
+    const dir = path.join(wasmBuild, 'web');
+    if (!existsSync(dir)) return { error: 'no build/wasm/web' };
+    const files = fetched.size ? [...fetched].filter((f) => existsSync(f))
+        : readdirRecursive(dir).filter((f) => /\.(wasm|js|mjs|html|data)$/.test(f));
+    const r = { files: files.map((f) => path.relative(dir, f)), raw: 0, gzip: 0, brotli: 0, wasm_gzip: 0 };
+    for (const f of files) {
+        const b = readFileSync(f);
+        const gz = zlib.gzipSync(b, { level: 9 }).length;
+        r.raw += b.length; r.gzip += gz;
+        r.brotli += zlib.brotliCompressSync(b, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+        if (f.endsWith('.wasm')) r.wasm_gzip += gz;
+    }
+    return r;
+}
+function readdirRecursive(dir) {
+    return readdirSync(dir).flatMap((e) => {
+        const f = path.join(dir, e);
+        return statSync(f).isDirectory() ? readdirRecursive(f) : [f];
+    });
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] Rounds
+//-----------------------------------------------------------------------------
+
+const samples = {};  // id -> workload -> metric -> [values]
+const errors = {};   // id -> workload -> message (last seen)
+const infos = {};
+function record(c, res) {
+    if (res.error) { (errors[c.id] ??= {}).run = res.error; return; }
+    infos[c.id] = res.info;
+    for (const w of ['W1', 'W2', 'W3', 'GEMM', 'START']) {
+        const r = res[w];
+        if (!r) continue;
+        if (r.error) { (errors[c.id] ??= {})[w] = r.error; continue; }
+        for (const [k, v] of Object.entries(r)) if (typeof v === 'number') ((samples[c.id] ??= {})[w] ??= {})[k] ??= [], samples[c.id][w][k].push(v);
+    }
+}
+
+const t0 = Date.now();
+const startup = !only || only.test('cairn/chromium/startup');
+const needBrowser = startup || configs.some((c) => c.engine === 'chromium');
+const server = await serve();
+base = `http://127.0.0.1:${server.address().port}`;
+if (needBrowser) await openBrowser();
+console.error(`bench: ${configs.length} configurations x ${rounds} rounds${quick ? ' (quick)' : ''}` +
+    (missing.length ? `; not built: ${missing.map((c) => c.id).join(', ')}` : ''));
+for (let r = 1; r <= rounds; ++r) {
+    for (const c of configs) {
+        const s = Date.now();
+        const res = c.engine === 'native' ? await runNative(c) : c.engine === 'node' ? await runNode(c) : await runChromium(c);
+        record(c, res);
+        console.error(`  round ${r} ${c.id.padEnd(22)} ${((Date.now() - s) / 1000).toFixed(1).padStart(6)} s ${res.error ? 'ERROR ' + res.error : ''}`);
+    }
+    if (startup) record({ id: 'cairn/chromium/startup' }, { START: await runStartup() });
+}
+if (browser) { await browser.close(); rmSync(profileDir, { recursive: true, force: true }); }
+server.close();
+const download = downloadSize();
+// The engine alone (core + training, no dashboard, no Embind): a lower bound for the page's wasm download.
+const engineWasm = cairnWeb.replace(/\.js$/, '.wasm');
+const engine = existsSync(engineWasm) ? { raw: statSync(engineWasm).size, gzip: zlib.gzipSync(readFileSync(engineWasm), { level: 9 }).length } : null;
+
+//-----------------------------------------------------------------------------
+// [SECTION] Report
+//-----------------------------------------------------------------------------
+
+const med = (v) => { const s = [...v].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const get = (id, w, k) => samples[id]?.[w]?.[k];
+const M = (id, w, k) => (get(id, w, k) ? med(get(id, w, k)) : NaN);
+const fmt = (v, k) => (!Number.isFinite(v) ? '—' : k === 'train_accuracy' || k === 'fraction' ? (100 * v).toFixed(1) + '%'
+    : v >= 1000 ? Math.round(v).toLocaleString('en-US') : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+const units = { samples_per_s: 'samples/s', b1_us: 'µs (batch 1)', b256_samples_per_s: 'samples/s (batch 256)',
+    train_accuracy: 'train accuracy', peak_gflops: 'GFLOP/s SIMD peak', gemm_gflops: 'GFLOP/s GEMM 64x784x256',
+    fraction: 'of peak', first_frame_ms: 'ms to first frame' };
+const rows = [];
+for (const [id, ws] of Object.entries(samples)) {
+    for (const [w, ks] of Object.entries(ws)) {
+        for (const [k, v] of Object.entries(ks)) {
+            if (!units[k]) continue;
+            rows.push({ id, workload: w, metric: k, unit: units[k], median: med(v), min: Math.min(...v), max: Math.max(...v), n: v.length });
+        }
+    }
+}
+for (const [id, ws] of Object.entries(errors)) for (const [w, e] of Object.entries(ws)) rows.push({ id, workload: w, error: e });
+
+// The targets of the performance issue; each is a ratio of medians from this run.
+const ratio = (name, a, b, target, higher = true) => {
+    const v = a / b;
+    return { name, value: v, target, pass: Number.isFinite(v) ? (higher ? v >= target : v <= target) : null, higher };
+};
+const ratios = [
+    ratio('W1 Chromium 1t: Cairn / TF.js wasm', M('cairn/chromium/1t', 'W1', 'samples_per_s'), M('tfjs-wasm/chromium/1t', 'W1', 'samples_per_s'), 2.0),
+    ratio('W1 Chromium: Cairn 2t / Cairn 1t', M('cairn/chromium/2t', 'W1', 'samples_per_s'), M('cairn/chromium/1t', 'W1', 'samples_per_s'), 1.6),
+    ratio('W2 Chromium b1 latency: Cairn 1t / ORT Web 1t', M('cairn/chromium/1t', 'W2', 'b1_us'), M('ort/chromium/1t', 'W2', 'b1_us'), 0.5, false),
+    ratio('W2 Chromium b256: Cairn 1t / ORT Web 1t', M('cairn/chromium/1t', 'W2', 'b256_samples_per_s'), M('ort/chromium/1t', 'W2', 'b256_samples_per_s'), 1.2),
+    ratio('W2 Chromium b256: Cairn 2t / ORT Web 2t', M('cairn/chromium/2t', 'W2', 'b256_samples_per_s'), M('ort/chromium/2t', 'W2', 'b256_samples_per_s'), 1.2),
+    ratio('W3 Chromium: Cairn / TF.js cpu (wasm cannot train conv)', M('cairn/chromium/1t', 'W3', 'samples_per_s'), M('tfjs-cpu/chromium/1t', 'W3', 'samples_per_s'), 2.0),
+    ratio('GEMM 64x784x256 Chromium: fraction of SIMD128 peak', M('cairn/chromium/1t', 'GEMM', 'fraction'), 1, 0.75),
+    ratio('W1 native 1t: Cairn / PyTorch', M('cairn/native/1t', 'W1', 'samples_per_s'), M('torch/native/1t', 'W1', 'samples_per_s'), 1.0),
+    ratio('W1 native 2t: Cairn / PyTorch', M('cairn/native/2t', 'W1', 'samples_per_s'), M('torch/native/2t', 'W1', 'samples_per_s'), 1.0),
+    ratio('Start-up: first dashboard frame (ms)', M('cairn/chromium/startup', 'START', 'first_frame_ms'), 1, 1000, false),
+    ratio('Download: wasm gzip -9 (MB)', download.wasm_gzip ? download.wasm_gzip / 1e6 : NaN, 1, 2.0, false),
+    // Context only (no target): the same comparisons under Node.
+    ratio('(info) W1 Node 1t: Cairn / TF.js wasm', M('cairn/node/1t', 'W1', 'samples_per_s'), M('tfjs-wasm/node/1t', 'W1', 'samples_per_s'), NaN),
+    ratio('(info) W2 Node b1: Cairn / ORT Web 1t', M('cairn/node/1t', 'W2', 'b1_us'), M('ort/node/1t', 'W2', 'b1_us'), NaN, false),
+    ratio('(info) W2 native b1: Cairn 1t / XNNPACK 1t', M('cairn/native/1t', 'W2', 'b1_us'), M('xnnpack/native/1t', 'W2', 'b1_us'), NaN, false),
+];
+
+const machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, load_at_end: os.loadavg().map((v) => v.toFixed(2)).join(' '),
+    node: process.version, date: new Date().toISOString(), quick, rounds, minutes: ((Date.now() - t0) / 60000).toFixed(1) };
+const lines = [];
+lines.push(`Cairn benchmarks — ${machine.cpu}, ${machine.cores} cores, load ${machine.load_at_end}, ${machine.date}, ${rounds} round(s)${quick ? ', QUICK' : ''}`);
+lines.push('');
+lines.push('| configuration | workload | metric | median | min–max | n |');
+lines.push('| --- | --- | --- | ---: | ---: | ---: |');
+for (const r of rows.filter((r) => !r.error).sort((a, b) => (a.workload + a.metric + a.id).localeCompare(b.workload + b.metric + b.id))) {
+    lines.push(`| ${r.id} | ${r.workload} | ${r.unit} | ${fmt(r.median, r.metric)} | ${fmt(r.min, r.metric)}–${fmt(r.max, r.metric)} | ${r.n} |`);
+}
+lines.push('');
+lines.push('| target | measured | goal | status |');
+lines.push('| --- | ---: | ---: | --- |');
+for (const r of ratios) {
+    const goal = Number.isFinite(r.target) ? `${r.higher ? '≥' : '≤'} ${r.target}` : '';
+    const status = r.pass === null ? 'not measured' : !Number.isFinite(r.target) ? '' : r.pass ? 'met' : 'NOT met';
+    lines.push(`| ${r.name} | ${Number.isFinite(r.value) ? r.value.toFixed(2) : '—'} | ${goal} | ${status} |`);
+}
+const errs = rows.filter((r) => r.error);
+if (errs.length || missing.length) lines.push('');
+for (const r of errs) lines.push(`- ${r.id} ${r.workload}: ${r.error}`);
+for (const c of missing) lines.push(`- ${c.id}: not built (${path.relative(root, c.needs)})`);
+if (download.raw) lines.push(`- page download (${download.files.join(', ')}): ${(download.raw / 1e6).toFixed(2)} MB raw, ${(download.gzip / 1e6).toFixed(2)} MB gzip, ${(download.brotli / 1e6).toFixed(2)} MB brotli`);
+if (engine) lines.push(`- engine wasm alone (${path.relative(root, engineWasm)}): ${(engine.raw / 1e6).toFixed(2)} MB raw, ${(engine.gzip / 1e6).toFixed(2)} MB gzip -9`);
+const tfCpu = samples['tfjs-cpu/chromium/1t']?.W3?.samples;
+if (tfCpu) lines.push(`- TF.js cpu W3 is capped at ${tfjsCpuCap} s per run (${Math.round(med(tfCpu))} of ${quick ? 640 : 10000} samples); its rate is steady per batch.`);
+console.log(lines.join('\n'));
+
+mkdirSync(path.dirname(outJson), { recursive: true });
+writeFileSync(outJson, JSON.stringify({ machine, rows, ratios, infos, download, engine, samples, table: lines.join('\n') }, null, 2));
+console.error(`bench: wrote ${path.relative(root, outJson)}`);

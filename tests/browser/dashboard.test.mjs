@@ -1,0 +1,190 @@
+// The dashboard page in headless Chromium (WebGL2 through SwiftShader): it starts, draws at devicePixelRatio,
+// follows window resizes, answers keyboard shortcuts, and shows the right panel. Pixels are read from
+// playwright screenshots decoded by the page's own 2-D canvas.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { chromium } = require('../node_modules/playwright-core');
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cairn = join(root, 'build/native/native/cairn');
+const webRoot = join(root, 'build/wasm/web');
+
+// Colours from shell/dashboard.cpp: the top of the heatmap ramp, and the window background.
+const HEAT_TOP = [250, 230, 50];
+const HEAT_BOTTOM = [30, 35, 70];
+const BACKGROUND = [26, 29, 34];
+
+let server, browser, base;
+const consoleErrors = [];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+async function waitForServer(url, ms = 10000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try { if ((await fetch(url)).ok) return; } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`cairn serve did not answer at ${url}`);
+}
+
+before(async () => {
+  assert.ok(existsSync(cairn), `${cairn} missing: build the native target`);
+  assert.ok(existsSync(join(webRoot, 'dashboard.wasm')), 'build/wasm/web/dashboard.wasm missing: build the wasm target');
+  const port = await freePort();
+  server = spawn(cairn, ['serve', '--root', webRoot, '--port', String(port)], { stdio: 'ignore' });
+  base = `http://127.0.0.1:${port}`;
+  await waitForServer(`${base}/index.html`);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+      '--disable-quic'],  // playwright gives the browser a fresh profile of its own
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+});
+
+async function openDashboard(options) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await page.goto(`${base}/index.html`);
+  await page.waitForFunction(() => window.cairnDashboardReady === true, null, { timeout: 60000 });
+  await settle(page);
+  return { context, page };
+}
+
+// A few animation frames, so the app has drawn after the last input or resize.
+async function settle(page, frames = 12) {
+  await page.evaluate((n) => new Promise((resolve) => {
+    let left = n;
+    const tick = () => (--left <= 0 ? resolve() : requestAnimationFrame(tick));
+    requestAnimationFrame(tick);
+  }), frames);
+}
+
+// CAIRN_DASHBOARD_DUMP=DIR keeps the screenshots, to look at what the tests saw.
+function dump(name, png) {
+  if (process.env.CAIRN_DASHBOARD_DUMP) writeFileSync(join(process.env.CAIRN_DASHBOARD_DUMP, `browser_${name}.png`), png);
+}
+
+// Statistics of a region of a screenshot (CSS pixels x deviceScaleFactor), computed in the page.
+async function regionStats(page, png, rect, colour, tolerance = 6) {
+  return page.evaluate(async ({ b64, rect, colour, tolerance }) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width; c.height = img.height;
+    const g = c.getContext('2d');
+    g.drawImage(img, 0, 0);
+    const [x, y, w, h] = rect || [0, 0, img.width, img.height];
+    const d = g.getImageData(x, y, w, h).data;
+    const colours = new Set();
+    let matches = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+      if (colour && Math.abs(d[i] - colour[0]) <= tolerance && Math.abs(d[i + 1] - colour[1]) <= tolerance &&
+          Math.abs(d[i + 2] - colour[2]) <= tolerance) matches++;
+    }
+    return { width: img.width, height: img.height, distinct: colours.size, matches, pixels: d.length / 4 };
+  }, { b64: png.toString('base64'), rect, colour, tolerance });
+}
+
+test('the page starts, fills the window and draws the Data panel', async () => {
+  const { context, page } = await openDashboard({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  const size = await page.evaluate(() => [document.getElementById('canvas').width, document.getElementById('canvas').height]);
+  assert.deepEqual(size, [1280, 800]);
+  const png = await page.screenshot();
+  dump('data', png);
+  const all = await regionStats(page, png, null, BACKGROUND, 2);
+  assert.ok(all.distinct > 200, `only ${all.distinct} colours: the frame looks blank`);
+  assert.ok(all.matches < all.pixels * 0.6, 'mostly background: panels are missing');
+  // The header (name of the app) and the navigation column hold text.
+  const header = await regionStats(page, png, [0, 0, 300, 40]);
+  assert.ok(header.distinct > 20, 'no header text');
+  // The Data panel shows no heatmap.
+  const heat = await regionStats(page, png, null, HEAT_BOTTOM, 3);
+  assert.ok(heat.matches < 500, `unexpected heatmap colour on the Data panel (${heat.matches} px)`);
+  await context.close();
+});
+
+test('keyboard shortcut 4 opens Evaluate, whose heatmap uses the colour ramp', async () => {
+  const { context, page } = await openDashboard({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  await page.click('#canvas', { position: { x: 700, y: 780 } });  // focus, on the status bar (no widget)
+  await page.keyboard.press('4');
+  await settle(page);
+  const png = await page.screenshot();
+  dump('evaluate', png);
+  // The digits baseline gets class 0 entirely right (one cell at the top of the ramp) and most cells are empty
+  // (the bottom of the ramp).
+  const heat = await regionStats(page, png, null, HEAT_TOP, 6);
+  assert.ok(heat.matches > 1000, `heatmap diagonal not drawn (${heat.matches} px of the ramp's top colour)`);
+  const empty = await regionStats(page, png, null, HEAT_BOTTOM, 3);
+  assert.ok(empty.matches > 50000, `heatmap's empty cells not drawn (${empty.matches} px of the ramp's bottom colour)`);
+  await context.close();
+});
+
+test('high-DPI: the canvas backing store is CSS size x devicePixelRatio and follows resizes', async () => {
+  const { context, page } = await openDashboard({ viewport: { width: 1000, height: 700 }, deviceScaleFactor: 2 });
+  let size = await page.evaluate(() => [document.getElementById('canvas').width, document.getElementById('canvas').height]);
+  assert.deepEqual(size, [2000, 1400]);
+  const png = await page.screenshot();
+  dump('dpr2', png);
+  const stats = await regionStats(page, png);
+  assert.equal(stats.width, 2000);
+  assert.ok(stats.distinct > 200, 'blank frame at devicePixelRatio 2');
+  await page.setViewportSize({ width: 1200, height: 760 });
+  await settle(page);
+  size = await page.evaluate(() => [document.getElementById('canvas').width, document.getElementById('canvas').height]);
+  assert.deepEqual(size, [2400, 1520]);
+  await context.close();
+});
+
+test('Space on the Train panel trains in the page, a few batches per frame, with a growing progress bar', async () => {
+  const { context, page } = await openDashboard({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  await page.click('#canvas', { position: { x: 700, y: 780 } });
+  await page.keyboard.press('2');
+  await settle(page);
+  const bar = [606, 144, 652, 22];  // the Run section's progress bar (1280x800 layout)
+  const ACCENT = [69, 158, 230];     // ImGuiCol_PlotHistogram
+  const before = await regionStats(page, await page.screenshot(), bar, ACCENT, 8);
+  await page.keyboard.press(' ');
+  await settle(page, 40);
+  const png = await page.screenshot();
+  dump('train', png);
+  const during = await regionStats(page, png, bar, ACCENT, 8);
+  assert.ok(before.matches < 50, `progress before training: ${before.matches} px`);
+  assert.ok(during.matches > before.matches + 200, `progress bar did not grow (${before.matches} -> ${during.matches} px)`);
+  // The frame loop keeps running while training: frames still arrive.
+  const fps = await page.evaluate(() => new Promise((resolve) => {
+    let n = 0; const t0 = performance.now();
+    const tick = () => (++n, performance.now() - t0 < 1000 ? requestAnimationFrame(tick) : resolve(n));
+    requestAnimationFrame(tick);
+  }));
+  assert.ok(fps >= 2, `only ${fps} frames in a second while training`);
+  await context.close();
+});
+
+test('no errors in the console', () => {
+  assert.deepEqual(consoleErrors, []);
+});
