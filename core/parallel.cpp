@@ -1,5 +1,6 @@
 #include "parallel.h"
 
+#include <algorithm>
 #include <cstdlib>
 #if CAIRN_THREADS
 #include <atomic>
@@ -23,22 +24,32 @@ void parallel_for(int n_tasks, const std::function<void(int)>& fn) {
 
 namespace {
 
+// Natively the default is 1 thread: a process gets threads only when asked ($CAIRN_THREADS, set_num_threads, the
+// CLI), so tests and benchmarks keep their single-thread baselines and a shared machine is not oversubscribed.
 int default_threads() {
     if (const char* s = std::getenv("CAIRN_THREADS")) {
         int n = std::atoi(s);
         if (n > 0) return n;
     }
-    unsigned hc = std::thread::hardware_concurrency();
-    return hc > 0 ? int(hc) : 1;
+    return 1;
 }
 
-// Workers wait for a new generation; each claims task indices from an atomic counter.
+// In wasm a std::thread is one of the module's pre-spawned web workers (-sPTHREAD_POOL_SIZE): a thread asked
+// for beyond them would start only after the caller returns to the event loop, and parallel_for would wait for
+// it forever. So the pool never holds more than that many workers (CAIRN_MAX_THREADS = pool size + 1).
+#ifndef CAIRN_MAX_THREADS
+#define CAIRN_MAX_THREADS 64
+#endif
+
+// Workers wait for a new generation; each of the first `active - 1` claims task indices from an atomic counter.
+// Workers are only ever added (never joined until exit): a joined wasm worker goes back to its pool only when
+// the main thread next returns to the event loop, so shrinking and growing again could not get it back in time.
 struct Pool {
     std::mutex mu;
     std::condition_variable wake, done;
     std::vector<std::thread> workers;
     const std::function<void(int)>* fn = nullptr;
-    int n_tasks = 0, busy = 0;
+    int n_tasks = 0, busy = 0, active = 1;
     long generation = 0;
     bool stop = false;
     std::atomic<int> next{0};
@@ -46,13 +57,14 @@ struct Pool {
     void run_tasks() {
         for (int i; (i = next.fetch_add(1)) < n_tasks;) (*fn)(i);
     }
-    void worker() {
+    void worker(int index) {
         long seen = 0;
         std::unique_lock lock(mu);
         for (;;) {
             wake.wait(lock, [&] { return stop || generation != seen; });
             if (stop) return;
             seen = generation;
+            if (index >= active - 1) continue;  // idle at this pool size
             lock.unlock();
             run_tasks();
             lock.lock();
@@ -60,17 +72,18 @@ struct Pool {
         }
     }
     void resize(int n) {
-        shutdown();
-        stop = false;
-        for (int i = 1; i < n; ++i) workers.emplace_back([this] { worker(); });
+        std::lock_guard g(mu);
+        while (int(workers.size()) < n - 1) {
+            const int index = int(workers.size());
+            workers.emplace_back([this, index] { worker(index); });
+        }
+        active = n;
     }
-    void shutdown() {
+    ~Pool() {
         { std::lock_guard g(mu); stop = true; }
         wake.notify_all();
         for (auto& t : workers) t.join();
-        workers.clear();
     }
-    ~Pool() { shutdown(); }
 };
 
 Pool& pool() { static Pool p; return p; }
@@ -87,8 +100,7 @@ int num_threads() {
 
 void set_num_threads(int n) {
     std::lock_guard g(g_call_mu);
-    int want = n > 0 ? n : default_threads();
-    if (want == g_threads) return;
+    int want = std::min(n > 0 ? n : default_threads(), CAIRN_MAX_THREADS);
     g_threads = want;
     pool().resize(want);
 }
@@ -106,7 +118,7 @@ void parallel_for(int n_tasks, const std::function<void(int)>& fn) {
         p.fn = &fn;
         p.n_tasks = n_tasks;
         p.next = 0;
-        p.busy = int(p.workers.size());
+        p.busy = p.active - 1;
         ++p.generation;
     }
     p.wake.notify_all();

@@ -1,6 +1,7 @@
 // parallel.h: a small persistent thread pool for splitting kernel work over output blocks.
-// Size is set once from $CAIRN_THREADS or hardware concurrency, overridable with set_num_threads().
-// 1 thread = no pool, the serial path. In a wasm build without -pthread this always runs serially.
+// Size: $CAIRN_THREADS, else 1 (natively too: threads only when asked), overridable with set_num_threads().
+// 1 thread = no pool, the serial path. In a wasm build without -pthread this always runs serially; with
+// -pthread (cairn-core-mt) at most CAIRN_MAX_THREADS (the pre-spawned web workers + the calling thread).
 // Callers must split work so that each task writes disjoint outputs and never splits a reduction:
 // results are then bit-identical for any thread count.
 #pragma once
@@ -15,7 +16,7 @@
 namespace cairn {
 
 int num_threads();            // current pool size (>= 1)
-void set_num_threads(int n);  // n <= 0: default ($CAIRN_THREADS or hardware concurrency); clamped to >= 1
+void set_num_threads(int n);  // n <= 0: default ($CAIRN_THREADS or 1); clamped to 1..CAIRN_MAX_THREADS
 // Runs fn(0) .. fn(n_tasks - 1), possibly concurrently; returns when all are done. Not reentrant:
 // a nested call from inside a task runs serially.
 void parallel_for(int n_tasks, const std::function<void(int)>& fn);

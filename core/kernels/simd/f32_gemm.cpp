@@ -8,11 +8,16 @@
 // says packing repays the copy, or for a last panel narrower than NR. Tiles narrower than NR are computed at
 // full width into a local tile and copied out, so C's padding columns are never touched.
 //
+// Threads: a large GEMM is cut into sub-GEMMs over whole MR-row or NR-column panels of C (never over K), one
+// per thread of core/parallel.h. Every element of C then sees the same K blocks in the same order, so the result
+// is bit-identical for any thread count.
+//
 // Index of this file
 // [SECTION] Microkernels
 // [SECTION] Configuration
 // [SECTION] Packing
 // [SECTION] Driver
+// [SECTION] Threads
 #include <algorithm>
 #include <cstring>
 #include <cstdint>
@@ -20,6 +25,7 @@
 
 #include "core/kernels/simd/gemm.h"
 #include "core/kernels/simd/simd_mappings.h"
+#include "core/parallel.h"
 
 namespace cairn::simd {
 
@@ -228,7 +234,9 @@ void pack_b_panel(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t
 // [SECTION] Driver
 //-----------------------------------------------------------------------------
 
-void gemm(const GemmArgs& g) {
+namespace {
+
+void gemm_serial(const GemmArgs& g) {
     if (g.m <= 0 || g.n <= 0) return;
     const GemmConfig& cfg = gemm_config();
     const int MR = cfg.mr, NR = cfg.nr;
@@ -299,6 +307,44 @@ void gemm(const GemmArgs& g) {
             }
         }
     }
+}
+
+}  // namespace
+
+//-----------------------------------------------------------------------------
+// [SECTION] Threads
+//-----------------------------------------------------------------------------
+
+// Below this many multiply-adds a GEMM stays on the calling thread: waking the pool costs some microseconds,
+// which a 64x256x784 training GEMM (13 M) repays many times and a batch-1 inference (m = 1) never would.
+constexpr int64_t kParallelMinMacs = int64_t(1) << 20;
+
+void gemm(const GemmArgs& g) {
+    const int threads = num_threads();
+    const int64_t m = g.m, n = g.n, k = std::max<int64_t>(g.k, 1);
+    if (threads == 1 || m <= 1 || n <= 0 || m * n * k < kParallelMinMacs) return gemm_serial(g);
+    // Cut the dimension with more register panels into `threads` runs of whole panels.
+    const GemmConfig& cfg = gemm_config();
+    const int64_t mpanels = (m + cfg.mr - 1) / cfg.mr, npanels = (n + cfg.nr - 1) / cfg.nr;
+    const bool by_rows = mpanels >= npanels;
+    const int64_t panels = by_rows ? mpanels : npanels, unit = by_rows ? cfg.mr : cfg.nr;
+    const int tasks = (int)std::min<int64_t>(threads, panels);
+    parallel_for(tasks, [&](int t) {
+        const int64_t p0 = panels * t / tasks, p1 = panels * (t + 1) / tasks;
+        const int64_t lo = p0 * unit, hi = std::min(p1 * unit, by_rows ? m : n);
+        GemmArgs s = g;
+        if (by_rows) {  // rows lo..hi of C and of op(A)
+            s.m = hi - lo;
+            s.a = g.trans_a ? g.a + lo : g.a + lo * g.lda;
+            s.c = g.c + lo * g.ldc;
+        } else {  // columns lo..hi of C, op(B) and bias
+            s.n = hi - lo;
+            s.b = g.trans_b ? g.b + lo * g.ldb : g.b + lo;
+            s.c = g.c + lo;
+            s.bias = g.bias ? g.bias + lo : nullptr;
+        }
+        gemm_serial(s);
+    });
 }
 
 }  // namespace cairn::simd
