@@ -1,4 +1,4 @@
-# Bundled datasets, embedded into cairn_core as gzip bytes (core/data.cpp reads them through a generated table):
+# Bundled datasets, embedded into the core library as gzip bytes (core/data.cpp reads them through a generated table):
 #   assets/datasets/*.csv                 committed (small)
 #   fashion-mnist-small/*.gz              the first CAIRN_FMNIST_TRAIN / CAIRN_FMNIST_TEST images of Debian's
 #                                         dataset-fashion-mnist, cut at configure time into the build tree
@@ -63,4 +63,4 @@ string(APPEND _cpp "const size_t embedded_file_count = ${_i};\n}  // namespace c
 set(_out ${_gen}/embedded_datasets.cpp)
 file(WRITE ${_out}.tmp "${_cpp}")
 file(COPY_FILE ${_out}.tmp ${_out} ONLY_IF_DIFFERENT)
-target_sources(cairn_core PRIVATE ${_out})
+set(CAIRN_EMBEDDED_DATASETS ${_out})

@@ -41,6 +41,8 @@ int default_threads() {
 #define CAIRN_MAX_THREADS 64
 #endif
 
+thread_local bool t_inside = false;  // on a pool worker, or in a task: nested calls run serially
+
 // Workers wait for a new generation; each of the first `active - 1` claims task indices from an atomic counter.
 // Workers are only ever added (never joined until exit): a joined wasm worker goes back to its pool only when
 // the main thread next returns to the event loop, so shrinking and growing again could not get it back in time.
@@ -58,6 +60,7 @@ struct Pool {
         for (int i; (i = next.fetch_add(1)) < n_tasks;) (*fn)(i);
     }
     void worker(int index) {
+        t_inside = true;
         long seen = 0;
         std::unique_lock lock(mu);
         for (;;) {
@@ -88,7 +91,6 @@ struct Pool {
 
 Pool& pool() { static Pool p; return p; }
 std::atomic<int> g_threads{0};            // 0 = not yet initialised
-thread_local bool t_inside = false;
 std::mutex g_call_mu;            // one parallel_for at a time
 
 }  // namespace
