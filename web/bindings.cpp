@@ -30,6 +30,7 @@
 #include "core/error.h"
 #include "core/metrics.h"
 #include "core/model.h"
+#include "core/parallel.h"
 #include "core/preprocess.h"
 #include "core/registry.h"
 #include "core/store.h"
@@ -688,6 +689,10 @@ EMSCRIPTEN_BINDINGS(cairn) {
     using namespace cairn::web;
     function("takeError", &take_error);
     function("heapStats", &heap_stats);
+    // Kernel threads (core/parallel.h): always 1 in cairn-core, up to CAIRN_WASM_THREADS in cairn-core-mt.
+    function("setThreads", +[](int n) { cairn::set_num_threads(n); return cairn::num_threads(); });
+    function("threads", +[] { return cairn::num_threads(); });
+    function("threaded", +[] { return bool(CAIRN_THREADS); });
 
     function("mirrorReset", +[] { mirror().reset(); });
     function("mirrorDescribe", +[](const std::string& d) { mirror().set_description(d); });

@@ -28,7 +28,25 @@ export interface OpenOptions {
     IDBKeyRange?: typeof IDBKeyRange;
     /** Ask the browser to keep the data under storage pressure (default true). */
     persist?: boolean;
+    /**
+     * Core build and kernel threads. 'auto' (default): the threaded build (cairn-core-mt) with
+     * min(navigator.hardwareConcurrency, MAX_THREADS) threads when the page is cross-origin isolated, else the
+     * single-threaded one (in Node: single unless a number > 1 is given). 1: the single-threaded build. N > 1: the
+     * threaded build with N threads; CairnError 'unsupported' when SharedArrayBuffer / isolation is missing.
+     * Results are bit-identical whichever build runs.
+     */
+    threads?: 'auto' | number;
 }
+
+/** Which core build Cairn.open chose. */
+export interface BuildInfo {
+    module: 'cairn-core' | 'cairn-core-mt';
+    threaded: boolean;
+    threads: number;
+}
+
+/** Most threads the threaded build runs (its pre-spawned workers + the calling thread). */
+export const MAX_THREADS: number;
 
 export interface CsvOptions {
     name?: string;
@@ -235,6 +253,8 @@ export class Cairn extends EventTarget {
     /** Set when models are not kept (no IndexedDB): show it to the user. */
     readonly warning: string | null;
     readonly storeDescription: string;
+    /** The core build chosen from OpenOptions.threads; training workers use the same. */
+    readonly build: BuildInfo;
     readonly datasets: Datasets;
     readonly registry: Registry;
     train(dataset: Dataset, options?: TrainOptions): TrainingRun;

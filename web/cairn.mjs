@@ -25,19 +25,83 @@ const isNode = typeof process === 'object' && !!process.versions?.node && typeof
 //------------------------------------------------------------------------------
 // [SECTION] Core
 //------------------------------------------------------------------------------
-let wasmBinaryPromise = null;
+// Two builds of the same core: cairn-core (single thread, works anywhere) and cairn-core-mt (wasm threads; needs
+// SharedArrayBuffer, which a browser gives only to a cross-origin isolated page: COOP/COEP headers, as `cairn
+// serve` sends). chooseCore() picks one from `threads`: 'auto' (default) = the threaded build with
+// min(hardwareConcurrency, MAX_THREADS) threads when the page is isolated (in Node only when asked for), else the
+// single one; 1 = the single build; N > 1 = the threaded build with N threads, or an error naming what is missing.
+// Results do not depend on the choice: the threaded kernels split work, never a sum (bit-identical output).
+export const MAX_THREADS = 4;  // = CAIRN_WASM_THREADS in CMakeLists.txt (the module's pre-spawned workers + 1)
 
-async function loadCore() {
-    const { default: factory } = await import('./cairn-core.mjs');
+export function chooseCore(threads = 'auto') {
+    const shared = typeof SharedArrayBuffer === 'function';
+    const isolated = isNode || globalThis.crossOriginIsolated === true;
+    if (threads === 'auto') {
+        const cores = isNode ? 1 : (globalThis.navigator?.hardwareConcurrency ?? 1);
+        const n = Math.min(cores, MAX_THREADS);
+        return shared && isolated && n > 1 ? { threaded: true, threads: n } : { threaded: false, threads: 1 };
+    }
+    if (!Number.isInteger(threads) || threads < 1)
+        throw new CairnError('invalid_argument', `threads: expected 'auto' or a whole number >= 1, got ${JSON.stringify(threads)}`);
+    if (threads === 1) return { threaded: false, threads: 1 };
+    if (threads > MAX_THREADS) throw new CairnError('invalid_argument', `threads: at most ${MAX_THREADS}, got ${threads}`);
+    if (!shared || !isolated)
+        throw new CairnError('unsupported', `threads: ${threads} threads need ${!shared ? 'SharedArrayBuffer' : 'a cross-origin isolated page'} (serve with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)`);
+    return { threaded: true, threads };
+}
+
+const wasmBinaries = {};
+
+// Loads one build (`choice` from chooseCore) and sets its thread count. Also used by web/worker.mjs.
+export async function loadCore(choice = { threaded: false, threads: 1 }) {
+    const file = choice.threaded ? 'cairn-core-mt' : 'cairn-core';
+    const { default: factory } = choice.threaded ? await import('./cairn-core-mt.mjs') : await import('./cairn-core.mjs');
     const args = {};
     if (isNode) {
         // Node 20 cannot fetch a file: URL; read the binary ourselves (once per process).
-        wasmBinaryPromise ??= import('node:fs/promises').then((fs) => fs.readFile(new URL('./cairn-core.wasm', import.meta.url)));
-        args.wasmBinary = await wasmBinaryPromise;
+        wasmBinaries[file] ??= import('node:fs/promises').then((fs) => fs.readFile(new URL(`./${file}.wasm`, import.meta.url)));
+        args.wasmBinary = await wasmBinaries[file];
+        if (choice.threaded) await installNodeWorker();
     }
     args.print = (s) => console.log(s);
     args.printErr = (s) => console.warn(s);
-    return factory(args);
+    const M = await factory(args);
+    const threads = M.setThreads(choice.threads);
+    if (threads !== choice.threads) throw new CairnError('internal', `${file}: asked for ${choice.threads} threads, runs ${threads}`);
+    M.build = { module: file, threaded: choice.threaded, threads };
+    return M;
+}
+
+// The threaded build starts its threads with `new Worker(url)` and expects a classic web worker on the other side
+// (importScripts, postMessage, onmessage). Node has none, so, in Node only and only when missing, we provide one on
+// worker_threads. Idle workers are unref'd so they do not keep the process alive.
+async function installNodeWorker() {
+    if (typeof globalThis.Worker === 'function') return;
+    const { Worker: NodeWorker } = await import('node:worker_threads');
+    const boot = `
+        const { parentPort, workerData } = require('node:worker_threads');
+        const fs = require('node:fs'), { fileURLToPath } = require('node:url');
+        const path = (u) => (String(u).startsWith('file:') ? fileURLToPath(u) : String(u));
+        Object.assign(globalThis, {
+            self: globalThis, location: { href: workerData.url },
+            postMessage: (m, t) => parentPort.postMessage(m, t),
+            importScripts: (...files) => { for (const f of files) (0, eval)(fs.readFileSync(path(f), 'utf8')); },
+            close: () => parentPort.close(),
+        });
+        parentPort.on('message', (data) => globalThis.onmessage?.({ data }));
+        importScripts(workerData.url);`;
+    globalThis.Worker = class Worker {
+        constructor(url) {
+            this.onmessage = this.onerror = null;
+            this.w = new NodeWorker(boot, { eval: true, workerData: { url: String(url) } });
+            this.w.on('message', (data) => this.onmessage?.({ data }));
+            this.w.on('error', (e) => this.onerror?.(e));
+            this.w.unref();
+        }
+        postMessage(m, transfer) { this.w.postMessage(m, transfer); }
+        addEventListener(type, fn) { this.w.on(type === 'message' ? 'message' : type, type === 'message' ? (data) => fn({ data }) : fn); }
+        terminate() { this.w.terminate(); }
+    };
 }
 
 // Calls a binding and turns the error it left behind into a thrown CairnError.
@@ -62,8 +126,9 @@ export class Cairn extends EventTarget {
     // options: {db: IndexedDB name (default 'cairn'); memory: true for an in-memory store;
     //           indexedDB / IDBKeyRange: implementations to use (fake-indexeddb in Node); persist: ask the browser to
     //           keep the data (default true in browsers)}
+    //           threads: 'auto' (default) | 1 | N, which core build and how many kernel threads (see chooseCore)}
     static async open(options = {}) {
-        const M = await loadCore();
+        const M = await loadCore(chooseCore(options.threads ?? 'auto'));
         const cairn = new Cairn(M, options);
         await cairn.#connect();
         return cairn;
@@ -84,6 +149,10 @@ export class Cairn extends EventTarget {
 
     get core() {
         return this.#M;
+    }
+    // {module: 'cairn-core' | 'cairn-core-mt', threaded, threads}: the build chooseCore picked.
+    get build() {
+        return { ...this.#M.build };
     }
     get storeDescription() {
         return this.#store.describe();
@@ -243,16 +312,22 @@ export class Cairn extends EventTarget {
     // Starts the training worker and compiles its wasm now, so the first train() does not wait for it (browsers).
     prepareTraining() {
         if (isNode || typeof Worker !== 'function' || this.#idleWorker) return;
-        this.#idleWorker = new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module', name: 'cairn-training' });
+        this.#idleWorker = this.#newWorker();
         this.#idleWorker.postMessage({ type: 'init' });
     }
 
     // One training worker is kept between trainings (its wasm is compiled once); concurrent trainings get their own.
     #idleWorker = null;
     _takeWorker() {
-        const w = this.#idleWorker ?? new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module', name: 'cairn-training' });
+        const w = this.#idleWorker ?? this.#newWorker();
         this.#idleWorker = null;
         return w;
+    }
+    // The worker loads the same build with the same thread count as this instance (its threads are nested workers).
+    #newWorker() {
+        const url = new URL('./worker.mjs', import.meta.url);
+        url.searchParams.set('threads', String(this.#M.build.threads));
+        return new Worker(url, { type: 'module', name: 'cairn-training' });
     }
     _giveWorkerBack(w, broken) {
         if (broken || this.#idleWorker) w.terminate();

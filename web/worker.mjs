@@ -5,7 +5,12 @@
 //   worker -> page  {type: 'progress', progress}  {type: 'done', model: Uint8Array (Model.serialize)}
 //                   {type: 'error', code, message}
 // Many short step() calls rather than one long one also let V8 tier the hot loops up (see TOOLCHAIN.md).
-import CairnCore from './cairn-core.mjs';
+// The page passes its build's thread count in the URL (?threads=N): N > 1 loads cairn-core-mt here too, whose
+// threads are then workers nested in this one (Chromium allows that in a cross-origin isolated page).
+import { loadCore } from './cairn.mjs';
+
+const threads = Number(new URL(import.meta.url).searchParams.get('threads') ?? 1);
+const CairnCore = () => loadCore({ threaded: threads > 1, threads });
 
 let paused = null, cancelled = false;
 let core = null;  // one wasm instance for the worker's lifetime: the page reuses this worker for every training
