@@ -63,8 +63,12 @@ export async function loadCore(choice = { threaded: false, threads: 1 }) {
         args.wasmBinary = await wasmBinaries[file];
         if (choice.threaded) await installNodeWorker();
     }
+    // What each thread's worker imports (in Node a relative path would resolve against the process's directory).
+    if (choice.threaded) args.mainScriptUrlOrBlob = new URL(`./${file}.mjs`, import.meta.url).href;
     args.print = (s) => console.log(s);
-    args.printErr = (s) => console.warn(s);
+    // The threaded build warns once that its main thread may block: it does, by design, for the length of one
+    // split kernel call (core/parallel.h); training in the worker blocks nothing the page needs.
+    args.printErr = (s) => { if (!(choice.threaded && s.startsWith('Blocking on the main thread'))) console.warn(s); };
     const M = await factory(args);
     const threads = M.setThreads(choice.threads);
     if (threads !== choice.threads) throw new CairnError('internal', `${file}: asked for ${choice.threads} threads, runs ${threads}`);
@@ -74,7 +78,7 @@ export async function loadCore(choice = { threaded: false, threads: 1 }) {
 
 // The threaded build starts its threads with `new Worker(url)` and expects a classic web worker on the other side
 // (importScripts, postMessage, onmessage). Node has none, so, in Node only and only when missing, we provide one on
-// worker_threads. Idle workers are unref'd so they do not keep the process alive.
+// worker_threads. Workers are unref'd once loaded, so idle ones do not keep the process alive.
 async function installNodeWorker() {
     if (typeof globalThis.Worker === 'function') return;
     const { Worker: NodeWorker } = await import('node:worker_threads');
@@ -94,9 +98,11 @@ async function installNodeWorker() {
         constructor(url) {
             this.onmessage = this.onerror = null;
             this.w = new NodeWorker(boot, { eval: true, workerData: { url: String(url) } });
-            this.w.on('message', (data) => this.onmessage?.({ data }));
+            this.w.on('message', (data) => {
+                if (data?.cmd === 'loaded') this.w.unref();  // idle from now on until the module runs a thread
+                this.onmessage?.({ data });
+            });
             this.w.on('error', (e) => this.onerror?.(e));
-            this.w.unref();
         }
         postMessage(m, transfer) { this.w.postMessage(m, transfer); }
         addEventListener(type, fn) { this.w.on(type === 'message' ? 'message' : type, type === 'message' ? (data) => fn({ data }) : fn); }

@@ -4,7 +4,7 @@
 //
 // Environment: CAIRN_BENCH_QUICK=1 (smoke run: small counts, 1 round), CAIRN_BENCH_ROUNDS=N (default 3),
 // CAIRN_BENCH_ONLY=regex (config ids to run), CAIRN_BENCH_OUT=file.json, CAIRN_OPENBLAS=dir (PyTorch's BLAS),
-// CAIRN_NATIVE_BUILD / CAIRN_WASM_BUILD / CAIRN_WASM_MT_BUILD (build trees; the last one is the threaded wasm build).
+// CAIRN_NATIVE_BUILD / CAIRN_WASM_BUILD (build trees; the wasm tree holds both the single and the threaded engine).
 //
 // Index of this file
 // [SECTION] Configuration
@@ -41,14 +41,14 @@ const tfjsCpuCap = quick ? 5 : 20;  // seconds: TF.js cpu trains W3 at a few sam
 
 const cairnNative = path.join(nativeBuild, 'tests/bench/bench_workloads');
 const cairnWeb = path.join(wasmBuild, 'tests/bench/cairn_bench_web.js');
-// The threaded engine is a second wasm build tree (-pthread) with the same target; its cb_threads() honours N.
-const cairnWebMt = path.join(path.resolve(root, env.CAIRN_WASM_MT_BUILD || 'build/wasm-mt'), 'tests/bench/cairn_bench_web.js');
+// The threaded engine: the same program on the -pthread core (cairn_core_mt); its cb_threads() honours N (<= 4).
+const cairnWebMt = path.join(wasmBuild, 'tests/bench/cairn_bench_web_mt.js');
 const xnnpackPeer = path.join(nativeBuild, 'tests/bench/peer_xnnpack');
 
 // id: peer/engine/threads. Missing Cairn builds are reported, not fatal, so peers can be measured on their own.
 const C = (peer, engine, threads, workloads, extra = {}) => ({ id: `${peer}/${engine}/${threads}t`, peer, engine, threads, workloads, ...extra });
-// TF.js wasm has no 2-thread row: in Node it has no threaded build, and in the isolated page its threaded binary
-// loads but reports (getThreadsCount) one XNNPACK thread on this 2-core machine whatever setThreadsCount says.
+// TF.js wasm 2t: in Node it has no threaded build; in the isolated page its threaded binary loads, and the row
+// reports an error if getThreadsCount() does not give the threads asked for (never a 1-thread figure labelled 2t).
 const all = [
     C('cairn', 'native', 1, ['W1', 'W2', 'W3'], { needs: cairnNative }),
     C('torch', 'native', 1, ['W1', 'W2', 'W3']),
@@ -61,9 +61,11 @@ const all = [
     C('tfjs-cpu', 'node', 1, ['W3']),
     C('ort', 'node', 1, ['W2']),
     C('ort', 'node', 2, ['W2']),
+    C('cairn', 'node', 2, ['W1', 'W2'], { needs: cairnWebMt, module: cairnWebMt }),
     C('cairn', 'chromium', 1, ['W1', 'W2', 'W3', 'GEMM'], { needs: cairnWeb, module: cairnWeb }),
     C('cairn', 'chromium', 2, ['W1', 'W2', 'W3'], { needs: cairnWebMt, module: cairnWebMt }),
     C('tfjs-wasm', 'chromium', 1, ['W1', 'W2', 'W3']),
+    C('tfjs-wasm', 'chromium', 2, ['W1', 'W2']),
     C('tfjs-cpu', 'chromium', 1, ['W3']),
     C('ort', 'chromium', 1, ['W2']),
     C('ort', 'chromium', 2, ['W2']),
@@ -287,6 +289,7 @@ const ratio = (name, a, b, target, higher = true) => {
 const ratios = [
     ratio('W1 Chromium 1t: Cairn / TF.js wasm', M('cairn/chromium/1t', 'W1', 'samples_per_s'), M('tfjs-wasm/chromium/1t', 'W1', 'samples_per_s'), 2.0),
     ratio('W1 Chromium: Cairn 2t / Cairn 1t', M('cairn/chromium/2t', 'W1', 'samples_per_s'), M('cairn/chromium/1t', 'W1', 'samples_per_s'), 1.6),
+    ratio('W1 Chromium 2t: Cairn / TF.js wasm', M('cairn/chromium/2t', 'W1', 'samples_per_s'), M('tfjs-wasm/chromium/2t', 'W1', 'samples_per_s'), 2.0),
     ratio('W2 Chromium b1 latency: Cairn 1t / ORT Web 1t', M('cairn/chromium/1t', 'W2', 'b1_us'), M('ort/chromium/1t', 'W2', 'b1_us'), 0.5, false),
     ratio('W2 Chromium b256: Cairn 1t / ORT Web 1t', M('cairn/chromium/1t', 'W2', 'b256_samples_per_s'), M('ort/chromium/1t', 'W2', 'b256_samples_per_s'), 1.2),
     ratio('W2 Chromium b256: Cairn 2t / ORT Web 2t', M('cairn/chromium/2t', 'W2', 'b256_samples_per_s'), M('ort/chromium/2t', 'W2', 'b256_samples_per_s'), 1.2),
@@ -299,6 +302,9 @@ const ratios = [
     // Context only (no target): the same comparisons under Node.
     ratio('(info) W1 Node 1t: Cairn / TF.js wasm', M('cairn/node/1t', 'W1', 'samples_per_s'), M('tfjs-wasm/node/1t', 'W1', 'samples_per_s'), NaN),
     ratio('(info) W2 Node b1: Cairn / ORT Web 1t', M('cairn/node/1t', 'W2', 'b1_us'), M('ort/node/1t', 'W2', 'b1_us'), NaN, false),
+    ratio('(info) W1 Node: Cairn 2t / Cairn 1t', M('cairn/node/2t', 'W1', 'samples_per_s'), M('cairn/node/1t', 'W1', 'samples_per_s'), NaN),
+    ratio('(info) W1 native: Cairn 2t / Cairn 1t', M('cairn/native/2t', 'W1', 'samples_per_s'), M('cairn/native/1t', 'W1', 'samples_per_s'), NaN),
+    ratio('(info) W2 Chromium b256: Cairn 2t / Cairn 1t', M('cairn/chromium/2t', 'W2', 'b256_samples_per_s'), M('cairn/chromium/1t', 'W2', 'b256_samples_per_s'), NaN),
     ratio('(info) W2 native b1: Cairn 1t / XNNPACK 1t', M('cairn/native/1t', 'W2', 'b1_us'), M('xnnpack/native/1t', 'W2', 'b1_us'), NaN, false),
 ];
 

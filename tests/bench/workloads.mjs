@@ -187,6 +187,7 @@ export async function runTfjs(tf, d, { backend, threads, workloads, quick, wasmP
     await tf.ready();
     const info = { backend: tf.getBackend(), version: tf.version.tfjs };
     if (backend === 'wasm') info.threads = tf.wasm.getThreadsCount();
+    if (backend === 'wasm' && info.threads !== threads) return { info, error: `TF.js wasm runs ${info.threads} thread(s) (asked for ${threads})` };
     const sp = spec(quick), out = { info };
     for (const w of workloads) {
         try {
@@ -231,7 +232,7 @@ export async function runCairn(M, d, { workloads, quick, threads }) {
     M._free(xp); M._free(yp);
     if (loaded !== 0) throw new Error('cb_load failed (see the console)');
     const used = M._cb_threads(threads);
-    if (used !== threads) return { error: `Cairn has no threaded kernels yet (asked for ${threads})` };
+    if (used !== threads) return { error: `this Cairn build runs ${used} thread(s) (asked for ${threads}); the threaded one is cairn_bench_web_mt` };
     const train = (w, s) => {
         M._cb_train_begin(w, s.batch, s.lr, s.warmup_steps * s.batch);
         while (M._cb_train_step()) {}
