@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "core/error.h"
 #include "core/kernels.h"
 #include "core/model.h"
 #include "core/parallel.h"
@@ -114,6 +115,30 @@ TEST(Threads, GemmBitIdenticalForAnyThreadCountAndMatchesReference) {
             }
 }
 
+// Elementwise kernels on arrays large enough to be split (core/kernels/simd/kernels_simd.cpp, vmap): Adam and an
+// activation with an odd length, bit-identical for 1, 2 and 3 threads.
+TEST(Threads, ElementwiseBitIdenticalForAnyThreadCount) {
+    ThreadsGuard guard;
+    const Kernels& k = *find_kernels("simd");
+    const int64_t n = 200003;
+    const auto x = random_vec(n, 7), g = random_vec(n, 8);
+    auto run = [&](int threads) {
+        set_num_threads(threads);
+        std::vector<float> w = x, m(n, 0.1f), v(n, 0.2f), y(n);
+        for (int step = 0; step < 3; ++step) k.adam_update(w.data(), g.data(), m.data(), v.data(), n, 1e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f);
+        k.act_forward(Act::gelu, 0, x.data(), y.data(), n);
+        w.insert(w.end(), m.begin(), m.end());
+        w.insert(w.end(), v.begin(), v.end());
+        w.insert(w.end(), y.begin(), y.end());
+        return w;
+    };
+    const std::vector<float> one = run(1);
+    for (int t : {2, 3}) {
+        const std::vector<float> many = run(t);
+        EXPECT_EQ(std::memcmp(one.data(), many.data(), one.size() * sizeof(float)), 0) << t << " threads differ from 1";
+    }
+}
+
 // A few Adam steps of a small MLP whose GEMMs are large enough to be split: bit-identical weights with 1 and
 // 2 threads (and 3, an odd split).
 TEST(Threads, TrainingBitIdenticalWithOneAndTwoThreads) {
@@ -157,4 +182,18 @@ TEST(Threads, TrainingBitIdenticalWithOneAndTwoThreads) {
         for (Param* p : m.params()) w.insert(w.end(), p->value.data(), p->value.data() + p->value.numel()); return w; }();
     EXPECT_NE(one, init) << "training did not move the weights";
     set_kernels(before);
+}
+
+// The threaded wasm build uses Emscripten's JS exceptions because wasm exceptions with -pthread skip every typed
+// catch in 3.1.6: a cairn::Error must reach `catch (const Error&)` in every build.
+TEST(Threads, TypedCatchReachesCairnError) {
+    std::string code;
+    try {
+        fail("invalid_argument", "threads: a test error");
+    } catch (const Error& e) {
+        code = e.code();
+    } catch (...) {
+        code = "caught by catch (...)";
+    }
+    EXPECT_EQ(code, "invalid_argument");
 }

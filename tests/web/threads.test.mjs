@@ -32,6 +32,8 @@ test('threaded build: digits and iris train and predict bit-identically to the s
         const md = await cairn.train(digits, { model: 'mlp', epochs: 3, batchSize: 128, seed: 5, test: 0.2, optimizer: { type: 'adam', lr: 0.003 } });
         const mi = await cairn.train(iris, { model: 'mlp', epochs: 20, batchSize: 16, seed: 7, test: 0.2, optimizer: { type: 'adam', lr: 0.01 } });
         const xd = digits.features(), xi = iris.features();
+        // A C++ cairn::Error crosses as a CairnError with its code in both builds.
+        await assert.rejects(cairn.datasets.fromCSV('a,b\n1\n', { name: 'bad' }), (e) => e.code === 'parse_error' && /line/.test(e.message));
         results.push({ threads, digits: md.predict(xd), iris: mi.predict(xi), acc: md.info.metrics.test.accuracy });
         for (const o of [md, mi, digits, iris]) o.dispose();
         await cairn.close();

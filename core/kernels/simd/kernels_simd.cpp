@@ -21,6 +21,7 @@
 #include "core/kernels.h"
 #include "core/kernels/simd/gemm.h"
 #include "core/kernels/simd/simd_mappings.h"
+#include "core/parallel.h"
 
 namespace cairn {
 namespace simd {
@@ -33,7 +34,7 @@ namespace {
 // y_j[i] = f(x_0[i], ..., x_{NI-1}[i]) for NO outputs; f takes const vf (&)[NI] and vf (&)[NO].
 // Outputs may alias inputs: each vector is read before it is written.
 template <int NI, int NO, class F>
-void vmap(const float* const (&in)[NI], float* const (&out)[NO], int64_t n, F&& f) {
+void vmap_serial(const float* const (&in)[NI], float* const (&out)[NO], int64_t n, F&& f) {
     vf x[NI], y[NO];
     int64_t i = 0;
     for (; i + kVL <= n; i += kVL) {
@@ -54,6 +55,27 @@ void vmap(const float* const (&in)[NI], float* const (&out)[NO], int64_t n, F&& 
             std::memcpy(out[j] + i, buf[j], sizeof(float) * rest);
         }
     }
+}
+
+// Large arrays (Adam over a weight matrix, activations of a conv layer) are cut into one run per thread
+// (core/parallel.h). Runs start at whole vectors and a tail takes the same vector code, so every element gets the
+// same arithmetic whatever the thread count (bit-identical). Below the threshold a hand-off would cost more.
+constexpr int64_t kParallelMinElems = int64_t(1) << 15;
+
+template <int NI, int NO, class F>
+void vmap(const float* const (&in)[NI], float* const (&out)[NO], int64_t n, F&& f) {
+    const int threads = n >= 2 * kParallelMinElems ? num_threads() : 1;
+    if (threads == 1) return vmap_serial<NI, NO>(in, out, n, f);
+    const int tasks = (int)std::min<int64_t>(threads, n / kParallelMinElems);
+    const int64_t vecs = (n + kVL - 1) / kVL;
+    parallel_for(tasks, [&](int t) {
+        const int64_t lo = vecs * t / tasks * kVL, hi = std::min(n, vecs * (t + 1) / tasks * kVL);
+        const float* i2[NI];
+        float* o2[NO];
+        for (int j = 0; j < NI; ++j) i2[j] = in[j] + lo;
+        for (int j = 0; j < NO; ++j) o2[j] = out[j] + lo;
+        vmap_serial<NI, NO>(i2, o2, hi - lo, f);
+    });
 }
 
 //-----------------------------------------------------------------------------
