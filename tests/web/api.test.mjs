@@ -157,6 +157,16 @@ test('registry: register, reload from IndexedDB, identical predictions; aliases,
     await assert.rejects(cairn.registry.archive('iris/1'), (e) => e.code === 'alias_in_use');
     await cairn.registry.archive('iris/2', 'superseded');
     assert.deepEqual((await cairn.registry.list())[0].versions, [1]);
+    await cairn.registry.unarchive('iris/2');
+    assert.deepEqual((await cairn.registry.list())[0].versions, [1, 2]);
+    // Notes and tags edited after registration: saved, shown on load, bad tags refused by name.
+    await cairn.registry.annotate('iris/1', { notes: 'baseline for the demo', tags: ['baseline', 'reviewed'] });
+    const annotated = await cairn.registry.get('iris/1');
+    assert.equal(annotated.info.notes, 'baseline for the demo');
+    assert.deepEqual(annotated.info.tags, ['baseline', 'reviewed']);
+    annotated.dispose();
+    await assert.rejects(cairn.registry.annotate('iris/1', { tags: ['ok', 'a,b'] }),
+        (e) => e.code === 'invalid_argument' && /tag 2/.test(e.message));
     await assert.rejects(cairn.registry.get('iris/9'), (e) => e.code === 'not_found' && /iris/.test(e.message));
     for (const m of [m1, m2, l1, prod, back]) m.dispose();
     ds.dispose();
