@@ -47,6 +47,8 @@ export interface BuildInfo {
 
 /** Most threads the threaded build runs (its pre-spawned workers + the calling thread). */
 export const MAX_THREADS: number;
+/** The build Cairn.open would choose for `threads` here (throws the same CairnError it would). */
+export function chooseCore(threads?: 'auto' | number): { threaded: boolean; threads: number };
 
 export interface CsvOptions {
     name?: string;
