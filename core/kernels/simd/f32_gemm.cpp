@@ -318,17 +318,19 @@ void gemm_serial(const GemmArgs& g) {
 // Below this many multiply-adds a GEMM stays on the calling thread: waking the pool costs some microseconds,
 // which a 64x256x784 training GEMM (13 M) repays many times and a batch-1 inference (m = 1) never would.
 constexpr int64_t kParallelMinMacs = int64_t(1) << 20;
+constexpr int kTasksPerThread = 4;
 
 void gemm(const GemmArgs& g) {
     const int threads = num_threads();
     const int64_t m = g.m, n = g.n, k = std::max<int64_t>(g.k, 1);
     if (threads == 1 || m <= 1 || n <= 0 || m * n * k < kParallelMinMacs) return gemm_serial(g);
-    // Cut the dimension with more register panels into `threads` runs of whole panels.
+    // Cut the dimension with more register panels into runs of whole panels, a few per thread: tasks are claimed
+    // dynamically, so when a thread is late (a busy machine, a worker still waking) the others take its share.
     const GemmConfig& cfg = gemm_config();
     const int64_t mpanels = (m + cfg.mr - 1) / cfg.mr, npanels = (n + cfg.nr - 1) / cfg.nr;
     const bool by_rows = mpanels >= npanels;
     const int64_t panels = by_rows ? mpanels : npanels, unit = by_rows ? cfg.mr : cfg.nr;
-    const int tasks = (int)std::min<int64_t>(threads, panels);
+    const int tasks = (int)std::min<int64_t>(int64_t(threads) * kTasksPerThread, panels);
     parallel_for(tasks, [&](int t) {
         const int64_t p0 = panels * t / tasks, p1 = panels * (t + 1) / tasks;
         const int64_t lo = p0 * unit, hi = std::min(p1 * unit, by_rows ? m : n);
