@@ -192,13 +192,14 @@ async function runStartup() {
     }
 }
 
-// Download size of what the dashboard page fetched during start-up (else every page file in build/wasm/web),
+// Download size of what the dashboard page fetched during start-up (else the page files in build/wasm/web),
 // gzip -9 and brotli.
 function downloadSize() {
     const dir = path.join(wasmBuild, 'web');
     if (!existsSync(dir)) return { error: 'no build/wasm/web' };
     const files = fetched.size ? [...fetched].filter((f) => existsSync(f))
-        : readdirRecursive(dir).filter((f) => /\.(wasm|js|mjs|html|data)$/.test(f));
+        // A page loads one core build, never both: the threaded one (cairn-core-mt.*) is left out of this fallback.
+        : readdirRecursive(dir).filter((f) => /\.(wasm|js|mjs|html|data)$/.test(f) && !/cairn-core-mt\./.test(f));
     const r = { files: files.map((f) => path.relative(dir, f)), raw: 0, gzip: 0, brotli: 0, wasm_gzip: 0 };
     for (const f of files) {
         const b = readFileSync(f);
