@@ -4,6 +4,7 @@
 #include <cstdlib>
 #if CAIRN_THREADS
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -43,18 +44,36 @@ int default_threads() {
 
 thread_local bool t_inside = false;  // on a pool worker, or in a task: nested calls run serially
 
+// A training step issues its split kernels back to back, and a sleeping thread takes tens of microseconds to wake
+// (far more when the CPU it ran on went idle in a VM): so both sides spin this long before they sleep. Without it
+// the calling thread claims nearly every task before a worker is even awake.
+constexpr auto kSpin = std::chrono::microseconds(200);
+
+template <class Ready>
+bool spin_until(Ready&& ready) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0;; ++i) {
+        if (ready()) return true;
+        if ((i & 255) == 255 && std::chrono::steady_clock::now() - t0 > kSpin) return false;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+}
+
 // Workers wait for a new generation; each of the first `active - 1` claims task indices from an atomic counter.
 // Workers are only ever added (never joined until exit): a joined wasm worker goes back to its pool only when
 // the main thread next returns to the event loop, so shrinking and growing again could not get it back in time.
+// generation and busy change under `mu` (or are followed by a notify under it), so no wake-up is lost.
 struct Pool {
     std::mutex mu;
     std::condition_variable wake, done;
     std::vector<std::thread> workers;
     const std::function<void(int)>* fn = nullptr;
-    int n_tasks = 0, busy = 0, active = 1;
-    long generation = 0;
-    bool stop = false;
-    std::atomic<int> next{0};
+    int n_tasks = 0, active = 1;
+    std::atomic<long> generation{0};
+    std::atomic<int> busy{0}, next{0};
+    std::atomic<bool> stop{false};
 
     void run_tasks() {
         for (int i; (i = next.fetch_add(1)) < n_tasks;) (*fn)(i);
@@ -62,16 +81,19 @@ struct Pool {
     void worker(int index) {
         t_inside = true;
         long seen = 0;
-        std::unique_lock lock(mu);
         for (;;) {
-            wake.wait(lock, [&] { return stop || generation != seen; });
+            if (!spin_until([&] { return stop || generation != seen; })) {
+                std::unique_lock lock(mu);
+                wake.wait(lock, [&] { return stop || generation != seen; });
+            }
             if (stop) return;
             seen = generation;
             if (index >= active - 1) continue;  // idle at this pool size
-            lock.unlock();
             run_tasks();
-            lock.lock();
-            if (--busy == 0) done.notify_all();
+            if (busy.fetch_sub(1) == 1) {
+                std::lock_guard g(mu);
+                done.notify_all();
+            }
         }
     }
     void resize(int n) {
@@ -127,8 +149,10 @@ void parallel_for(int n_tasks, const std::function<void(int)>& fn) {
     t_inside = true;
     p.run_tasks();
     t_inside = false;
-    std::unique_lock lock(p.mu);
-    p.done.wait(lock, [&] { return p.busy == 0; });
+    if (!spin_until([&] { return p.busy == 0; })) {
+        std::unique_lock lock(p.mu);
+        p.done.wait(lock, [&] { return p.busy == 0; });
+    }
 }
 
 #endif
