@@ -119,6 +119,15 @@ TEST_P(Backend, GemmBlockingAndEmptyK) {
     }
 }
 
+// One row of A (batch-1 inference) takes the simd backend's GEMV: blocks of 8 vectors, single vectors, then
+// scalar columns. These widths hit each path and their seams on every ISA (vectors of 4, 8 or 16 floats).
+TEST_P(Backend, GemvEveryColumnPath) {
+    for (int64_t n : {1, 3, 4, 5, 16, 31, 32, 33, 47, 64, 127, 128, 129, 145, 1000})
+        for (int flags = 0; flags < 8; ++flags)
+            check_gemm(k(), {1, n, 300, false, false, (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0, n % 3});
+    check_gemm(k(), {1, 40, 0, false, false, true, true, true, 1});  // k = 0: only C, bias and ReLU
+}
+
 TEST_P(Backend, GemmStridedViews) {
     for (int form = 0; form < 3; ++form) {
         check_gemm(k(), {17, 33, 65, form == 2, form == 1, true, false, false, 5});

@@ -148,6 +148,7 @@ GemmConfig make_config() {
     cfg.pack_b_min_m = INT64_MAX;
 #endif
     cfg.name = "f32_gemm_" CAIRN_STR(CAIRN_GEMM_MR) "x" CAIRN_STR(CAIRN_GEMM_NR) "__" CAIRN_ISA_NAME;
+    gemv_config(cfg);
     return cfg;
 }
 
@@ -230,6 +231,7 @@ void pack_b_panel(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t
 
 void gemm(const GemmArgs& g) {
     if (g.m <= 0 || g.n <= 0) return;
+    if (g.m == 1 && !g.trans_a && !g.trans_b) return gemv(g);
     const GemmConfig& cfg = gemm_config();
     const int MR = cfg.mr, NR = cfg.nr;
     const int64_t m = g.m, n = g.n, k = std::max<int64_t>(g.k, 0);
