@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -126,6 +127,27 @@ TEST_P(Backend, GemvEveryColumnPath) {
         for (int flags = 0; flags < 8; ++flags)
             check_gemm(k(), {1, n, 300, false, false, (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0, n % 3});
     check_gemm(k(), {1, 40, 0, false, false, true, true, true, 1});  // k = 0: only C, bias and ReLU
+}
+
+// A sample's output must not depend on the batch it is in: each row of a batched product equals, bit for bit, the
+// product of that row alone (the GEMV path), including K long enough to be split into blocks and every column path.
+TEST_P(Backend, OneRowEqualsItsRowInABatch) {
+    for (int64_t kk : {int64_t(7), int64_t(784), int64_t(2100)})
+        for (int64_t n : {int64_t(3), int64_t(10), int64_t(129), int64_t(256)}) {
+            const int64_t m = 5;
+            auto a = random_vec(m * kk, 40), b = random_vec(kk * n, 41), bias = random_vec(n, 42);
+            std::vector<float> batch(m * n), one(n);
+            GemmArgs g;
+            g.m = m; g.n = n; g.k = kk; g.a = a.data(); g.lda = kk; g.b = b.data(); g.ldb = n; g.c = batch.data(); g.ldc = n;
+            g.bias = bias.data(); g.relu = true;
+            k().gemm(g);
+            for (int64_t i = 0; i < m; ++i) {
+                g.m = 1; g.a = a.data() + i * kk; g.c = one.data();
+                k().gemm(g);
+                ASSERT_EQ(0, std::memcmp(one.data(), batch.data() + i * n, sizeof(float) * n))
+                    << k().name << ": row " << i << " of a batch of " << m << " differs from it alone, k=" << kk << " n=" << n;
+            }
+        }
 }
 
 TEST_P(Backend, GemmStridedViews) {

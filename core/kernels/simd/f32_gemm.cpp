@@ -246,10 +246,8 @@ void gemm(const GemmArgs& g) {
         bias = bias_pad.data();
     }
 
-    // Split K into equal blocks no larger than cfg.kc (784 = 4 x 196, not 3 x 256 + 16). k == 0 still runs one
-    // empty block so the epilogue (C, bias, ReLU) happens.
-    const int64_t kblocks = std::max<int64_t>(1, (k + cfg.kc - 1) / cfg.kc);
-    const int64_t kstep = std::max<int64_t>(1, (k + kblocks - 1) / kblocks);
+    int64_t kblocks = 1, kstep = 1;
+    gemm_k_blocks(cfg, k, kblocks, kstep);
     const int64_t nc_max = std::min<int64_t>(cfg.nc, (n + NR - 1) / NR * NR);
     const int64_t mc_max = std::min<int64_t>(cfg.mc, (m + MR - 1) / MR * MR);
     float* apack = apack_buf.get(mc_max * kstep);

@@ -6,6 +6,8 @@
 // in registers, and B (the layer's weights) streams through once, row by row, in its stored layout.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <vector>
 
 #include "core/kernels/simd/gemm.h"
 #include "core/kernels/simd/simd_mappings.h"
@@ -69,23 +71,35 @@ void gemv_config(GemmConfig& cfg) {
 }
 
 void gemv(const GemmArgs& g) {
-    const int64_t n = g.n, k = std::max<int64_t>(g.k, 0);
-    const uint32_t flags = (g.accumulate ? kGemmLoadC : 0u) | (g.relu ? kGemmRelu : 0u);
-    // Through the config's pointer, as the GEMM's microkernels are: it stays one named function in the binary.
     const GemmConfig& cfg = gemm_config();
+    const int64_t n = g.n, k = std::max<int64_t>(g.k, 0);
+    int64_t kblocks = 1, kstep = 1;
+    gemm_k_blocks(cfg, k, kblocks, kstep);
+    // Columns [j, j + width) over every K block, with the GEMM's flags per block (old C, then bias and ReLU last).
+    auto columns = [&](auto&& kernel, const float* b, int64_t ldb, float* c, const float* bias) {
+        for (int64_t kb = 0; kb < kblocks; ++kb) {
+            const int64_t pc = std::min(k, kb * kstep), kc = std::min(kstep, k - pc);
+            const bool last = kb == kblocks - 1;
+            const uint32_t flags = ((pc > 0 || g.accumulate) ? kGemmLoadC : 0u) | ((last && g.relu) ? kGemmRelu : 0u);
+            kernel(kc, g.a + pc, b + pc * ldb, ldb, c, last ? bias : nullptr, flags);
+        }
+    };
     int64_t j = 0;
-    for (; j + cfg.gemv_nr <= n; j += cfg.gemv_nr)
-        cfg.gemv(k, g.a, g.b + j, g.ldb, g.c + j, g.bias ? g.bias + j : nullptr, flags);
-    for (; j + kVL <= n; j += kVL)  // whole vectors left over
-        gemv_cols<1>(k, g.a, g.b + j, g.ldb, g.c + j, g.bias ? g.bias + j : nullptr, flags);
-    for (; j < n; ++j) {  // fewer columns than a vector: B's row holds no further readable floats
-        float s = 0;
-        for (int64_t p = 0; p < k; ++p) s += g.a[p] * g.b[p * g.ldb + j];
-        float x = (flags & kGemmLoadC) ? g.c[j] + s : s;
-        if (g.bias) x += g.bias[j];
-        if (g.relu && x < 0) x = 0;  // NaN passes, as vrelu lets it
-        g.c[j] = x;
-    }
+    // Through the config's pointer, as the GEMM's microkernels are: it stays one named function in the binary.
+    for (; j + cfg.gemv_nr <= n; j += cfg.gemv_nr) columns(cfg.gemv, g.b + j, g.ldb, g.c + j, g.bias ? g.bias + j : nullptr);
+    for (; j + kVL <= n; j += kVL) columns(gemv_cols<1>, g.b + j, g.ldb, g.c + j, g.bias ? g.bias + j : nullptr);
+    if (j == n) return;
+    // Fewer columns than a vector: B's rows hold no readable floats past them, so they are computed at full width
+    // from a zero-padded copy, as the GEMM does with its last panel (same arithmetic, same result).
+    const int64_t cols = n - j;
+    thread_local std::vector<float> bpad;
+    bpad.assign(static_cast<size_t>(std::max<int64_t>(k, 1) * kVL), 0.f);
+    for (int64_t p = 0; p < k; ++p) std::memcpy(&bpad[p * kVL], g.b + p * g.ldb + j, sizeof(float) * cols);
+    alignas(64) float ctile[kVL] = {}, btile[kVL] = {};
+    if (g.accumulate) std::memcpy(ctile, g.c + j, sizeof(float) * cols);
+    if (g.bias) std::memcpy(btile, g.bias + j, sizeof(float) * cols);
+    columns(gemv_cols<1>, bpad.data(), kVL, ctile, g.bias ? btile : nullptr);
+    std::memcpy(g.c + j, ctile, sizeof(float) * cols);
 }
 
 }  // namespace cairn::simd

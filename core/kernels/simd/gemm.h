@@ -33,6 +33,14 @@ struct GemmConfig {
 void gemv_config(GemmConfig& cfg);
 const GemmConfig& gemm_config();
 
+// K is split into equal blocks no larger than cfg.kc (784 = 4 x 196, not 3 x 256 + 16); partial sums pass through C
+// between blocks. The GEMM and the GEMV split K the same way, so a sample's result does not depend on the batch it
+// is in. k == 0 still gives one (empty) block so the epilogue (C, bias, ReLU) happens.
+inline void gemm_k_blocks(const GemmConfig& cfg, int64_t k, int64_t& blocks, int64_t& step) {
+    blocks = k > 0 ? (k + cfg.kc - 1) / cfg.kc : 1;
+    step = k > 0 ? (k + blocks - 1) / blocks : 1;
+}
+
 void gemm(const GemmArgs& g);
 // m = 1, A and B not transposed (batch-1 inference): core/kernels/simd/f32_gemv.cpp. gemm() routes there itself.
 void gemv(const GemmArgs& g);
