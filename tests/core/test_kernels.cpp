@@ -281,6 +281,18 @@ TEST_P(Backend, Reductions) {
         }
 }
 
+// Float partial sums flushed into a double every few thousand elements: the error bound of a float sum over one
+// block (gamma of the block length) holds for any n, so long gradients (200k parameters) stay accurate.
+TEST_P(Backend, DotProduct) {
+    for (int64_t n : {0, 1, 3, 17, 255, 1000, 4099, 200704}) {
+        auto a = random_vec(n, 50), b = random_vec(n, 51);
+        double mag = 0;
+        for (int64_t i = 0; i < n; ++i) mag += std::fabs(double(a[i]) * b[i]);
+        ASSERT_NEAR(k().dot(a.data(), b.data(), n), ref().dot(a.data(), b.data(), n), gamma(4096 + 2) * mag + 1e-30)
+            << "dot n=" << n;
+    }
+}
+
 TEST_P(Backend, TransposeExact) {
     for (int64_t rows : {1, 3, 17, 255})
         for (int64_t cols : {1, 3, 17, 1000}) {
