@@ -210,6 +210,13 @@ EMSCRIPTEN_KEEPALIVE const char* cairn_dashboard_widgets() {
     return (sync().reply = out.dump()).c_str();
 }
 
+// {label, window, x0, y0, x1, y1} of a widget without a visible label, or null: see shell::widget_by_id.
+EMSCRIPTEN_KEEPALIVE const char* cairn_dashboard_widget_by_id(const char* window, const char* label) {
+    auto w = shell::widget_by_id(window, label);
+    Json j = w ? Json{{"label", w->label}, {"window", w->window}, {"x0", w->x0}, {"y0", w->y0}, {"x1", w->x1}, {"y1", w->y1}} : Json();
+    return (sync().reply = j.dump()).c_str();
+}
+
 // What the panels show, in plain data: panel, messages, models with versions and aliases, pending changes.
 EMSCRIPTEN_KEEPALIVE const char* cairn_dashboard_status() {
     const App& a = app();

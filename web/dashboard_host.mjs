@@ -12,7 +12,7 @@
 // Changes committed by other tabs or the JS API arrive as Cairn 'change' events: the mirror is reloaded by Cairn,
 // then cairn_dashboard_reloaded() rebuilds the panels.
 //
-// For tests: window.cairnDashboard = {cairn, widgets(), status(), idle()} (see tests/browser/dashboard_registry.test.mjs).
+// For tests: window.cairnDashboard = {cairn, widgets(), widgetById(window, label), status(), idle()} (see tests/browser/dashboard_registry.test.mjs).
 import { Cairn, CairnError } from './cairn.mjs';
 
 export async function startHost(Module, { db = 'cairn' } = {}) {
@@ -89,6 +89,7 @@ export async function startHost(Module, { db = 'cairn' } = {}) {
     window.cairnDashboard = {
         cairn,
         widgets: () => JSON.parse(str('cairn_dashboard_widgets')),
+        widgetById: (window, label) => JSON.parse(str('cairn_dashboard_widget_by_id', window, label)),
         status: () => JSON.parse(str('cairn_dashboard_status')),
         // Resolves once every queued store operation has finished (tests wait on it before reading IndexedDB).
         idle: async () => { while (pendingTasks > 0) await queue; },
