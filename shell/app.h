@@ -154,9 +154,10 @@ using Planner = std::function<Plan(const Store&)>;
 
 struct RegistryState {
     std::shared_ptr<Store> store;  // the registry's store (file store natively, IndexedDB mirror in the page); null: samples
-    // Called after each change the engine committed to store, with the planner that made it. The page keeps the
-    // planners until IndexedDB has the batches, to plan again when another tab wrote first. Empty natively.
-    std::function<void(const Planner&)> on_commit;
+    // Called after each change the engine committed to store, with the planner that made it and its result (JSON).
+    // The page keeps the planners until IndexedDB has the batches, to plan again when another tab wrote first.
+    // Empty natively.
+    std::function<void(const Planner&, const std::string& result)> on_commit;
     std::vector<ModelInfo> models;
     int selected_model = 0;
     int selected_version = 0;  // version number; 0: none

@@ -51,7 +51,7 @@ std::string now_string() {
 // page (RegistryState::on_commit), which commits to IndexedDB later. Planners are kept: they capture by value.
 Json registry_commit(App& app, const Planner& planner) {
     Json r = commit_plan(*app.registry.store, planner);
-    if (app.registry.on_commit) app.registry.on_commit(planner);
+    if (app.registry.on_commit) app.registry.on_commit(planner, r.dump());
     return r;
 }
 

@@ -20,6 +20,7 @@
 #include <emscripten/html5.h>
 #include <emscripten/val.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -50,8 +51,13 @@ App& app() {
 // [SECTION] Sync
 //------------------------------------------------------------------------------
 struct Sync {
-    // One planner per batch queued in the mirror and not yet in IndexedDB, in the same order.
-    std::vector<Planner> planners;
+    // One planner per batch queued in the mirror and not yet in IndexedDB, in the same order, with the result the
+    // panels were told about.
+    struct Kept {
+        Planner plan;
+        std::string result;
+    };
+    std::vector<Kept> planners;
     size_t seen_commits = 0;  // mirror().commit_count() when we last looked
     bool commit_requested = false, fetch_requested = false;
     std::string reply;  // the last string handed to JS (valid until the next call)
@@ -71,7 +77,17 @@ std::string replan() {
     for (size_t i = 0; i < planners.size();) {
         size_t before = m.pending_count();
         try {
-            commit_plan(m, planners[i]);
+            std::string result = commit_plan(m, planners[i].plan).dump();
+            if (result != planners[i].result) {
+                // Planned differently now (another tab registered or moved an alias first): say what it will be.
+                Json r = Json::parse(result);
+                if (r.contains("version") && r.contains("model") && !r.contains("alias"))
+                    app().train.message = "Registered " + r["model"].get<std::string>() + "/" + std::to_string(r["version"].get<int64_t>()) +
+                                          " (another tab changed the registry first)";
+                else
+                    app().registry.message = "Applied after another tab changed the registry: " + result;
+                planners[i].result = result;
+            }
         } catch (const NeedFetch& e) {
             m.rollback();
             sync().seen_commits = m.commit_count();
@@ -222,13 +238,14 @@ EMSCRIPTEN_KEEPALIVE const char* cairn_dashboard_status() {
     const App& a = app();
     Json models = Json::array();
     for (const auto& m : a.registry.models) {
-        Json versions = Json::array(), aliases = Json::object(), history = Json::array();
+        Json versions = Json::array(), aliases = Json::object(), history = Json::array(), damaged = Json::array();
         for (const auto& v : m.versions) {
             versions.push_back(v.number);
+            if (std::find(v.tags.begin(), v.tags.end(), "damaged") != v.tags.end()) damaged.push_back(v.number);
             for (const auto& al : v.aliases) aliases[al] = v.number;
         }
         for (const auto& h : m.alias_history) history.push_back({{"alias", h.alias}, {"version", h.version}, {"action", h.action}});
-        models.push_back({{"name", m.name}, {"versions", versions}, {"aliases", aliases}, {"history", history}});
+        models.push_back({{"name", m.name}, {"versions", versions}, {"aliases", aliases}, {"history", history}, {"damaged", damaged}});
     }
     Json j = {{"panel", shell::panel_name(a.panel)}, {"models", models}, {"backend", a.storage.backend},
               {"train_state", static_cast<int>(a.train.state)}, {"train_message", a.train.message},
@@ -257,9 +274,9 @@ int main() {
     // The mirror is empty until the host has loaded IndexedDB (cairn_dashboard_reloaded); it is never deleted.
     shell::registry_attach(a, std::shared_ptr<Store>(&mirror(), [](Store*) {}));
     a.storage.backend = "IndexedDB (connecting...)";
-    a.registry.on_commit = [](const Planner& p) {
+    a.registry.on_commit = [](const Planner& p, const std::string& result) {
         // Only changes that queued a batch are kept (a plan that changes nothing writes nothing).
-        if (mirror().commit_count() != sync().seen_commits) sync().planners.push_back(p);
+        if (mirror().commit_count() != sync().seen_commits) sync().planners.push_back({p, result});
         sync().seen_commits = mirror().commit_count();
         request_commit();
     };

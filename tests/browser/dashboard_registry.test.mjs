@@ -80,9 +80,9 @@ async function trainIris(page) {
     await click(page, 'iris');
     await click(page, 'Start (Space)');
     await page.waitForFunction(() => window.cairnDashboard.status().train_state === 3, null, { timeout: 60000, polling: 100 });
+    await saved(page);
     const s = await status(page);
     assert.match(s.train_message, /^Registered iris-mlp\/\d+/, s.train_message);
-    await saved(page);
     return Number(s.train_message.match(/iris-mlp\/(\d+)/)[1]);
 }
 
@@ -196,6 +196,49 @@ test('Storage: Export downloads the registry package, Import takes a file, a bad
     await saved(fresh);
     const imported = await jsApi(fresh, 'dash-import', async (cairn) => (await cairn.registry.list()).map((m) => [m.name, m.versions]));
     assert.deepEqual(imported, [['iris-mlp', [1]]]);
+    await context.close();
+});
+
+test('a tab that missed another tab\'s change re-plans on the conflict; large values are fetched on demand', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+    const db = 'dash-conflict';
+    // This dashboard never hears of other tabs' commits (no BroadcastChannel), so its mirror goes stale.
+    await context.addInitScript(() => { if (location.pathname.endsWith('/index.html')) delete window.BroadcastChannel; });
+    const page = await openDashboard(context, db);
+    assert.equal(await trainIris(page), 1);
+
+    // Another page registers v2 behind its back; then a version 1.1 MB large (chunked in IndexedDB, loaded lazily).
+    const other = await context.newPage();
+    await other.goto(`${server.url}/console.html?db=${db}`).catch(() => {});
+    const refs = await jsApi(other, db, async (cairn) => {
+        const iris = await cairn.train(cairn.datasets.bundled('iris'), { epochs: 2, seed: 7, worker: false });
+        const a = (await cairn.registry.register(iris, { name: 'iris-mlp' })).ref;
+        const wide = { input: [64], layers: [{ type: 'dense', units: 4096, activation: 'relu' }, { type: 'dense', units: 10, activation: 'softmax' }] };
+        const big = await cairn.train(cairn.datasets.bundled('digits'), { model: wide, epochs: 1, seed: 1, worker: false });
+        const b = (await cairn.registry.register(big, { name: 'digits-wide' })).ref;
+        return [a, b];
+    });
+    assert.deepEqual(refs, ['iris-mlp/2', 'digits-wide/1']);
+    await other.close();
+    assert.deepEqual((await status(page)).models.map((m) => [m.name, m.versions]), [['iris-mlp', [1]]], 'the dashboard should not know yet');
+
+    // The dashboard plans v2 against its stale mirror; IndexedDB refuses the batch, it reloads and registers v3.
+    assert.equal(await trainIris(page), 3);
+    assert.match((await status(page)).train_message, /another tab changed the registry first/);
+    // digits-wide/1's weights (1.2 MB) are stored in chunks and not in the mirror until a read asks for them: the
+    // dashboard shows it whole (not as a damaged version) only if it fetched them.
+    await page.waitForFunction(() => window.cairnDashboard.status().models.length === 2, null, { timeout: 20000, polling: 100 });
+    await saved(page);
+    const s = await status(page);
+    assert.deepEqual(s.models.map((m) => [m.name, m.versions, m.damaged]), [['iris-mlp', [1, 2, 3], []], ['digits-wide', [1], []]]);
+    const fromApi = await jsApi(page, db, async (cairn) => {
+        const list = (await cairn.registry.list()).map((m) => [m.name, m.versions]);
+        const v3 = await cairn.registry.manifest('iris-mlp/3');
+        return { list, v3: v3.hyperparameters };
+    });
+    assert.deepEqual(fromApi.list, [['iris-mlp', [1, 2, 3]], ['digits-wide', [1]]]);
+    assert.equal(fromApi.v3.optimizer, 'adam', 'v3 is the dashboard\'s run (its hyperparameters)');
+    assert.equal(fromApi.v3.seed, 42);
     await context.close();
 });
 
