@@ -111,6 +111,7 @@ std::string replan() {
 void refresh() {
     try {
         shell::registry_refresh(app());
+        shell::playground_predict(app());  // the production model may have changed, or its weights just arrived
     } catch (const std::exception& e) {
         app().registry.message = std::string("Registry: ") + e.what();
     }

@@ -43,6 +43,11 @@ async function openDashboard(context, db) {
     return page;
 }
 
+// CAIRN_DASHBOARD_DUMP=DIR keeps screenshots of what the tests saw.
+async function dump(page, name) {
+    if (process.env.CAIRN_DASHBOARD_DUMP) await writeFile(join(process.env.CAIRN_DASHBOARD_DUMP, `registry_${name}.png`), await page.screenshot());
+}
+
 const status = (page) => page.evaluate(() => window.cairnDashboard.status());
 
 // Waits until every change the dashboard made is in IndexedDB (and nothing is queued on the page's side).
@@ -125,6 +130,7 @@ test('train, register, promote, promote again and roll back by clicking; the JS 
     await confirm(page, 'Roll back production');
     s = await status(page);
     assert.equal(s.models[0].aliases.production, 1, s.registry_message);
+    await dump(page, 'rollback');
 
     // The JS API on the same database: the alias moved back, and its history recorded every step.
     const fromApi = await jsApi(page, db, async (cairn) => {
@@ -182,6 +188,7 @@ test('Storage: Export downloads the registry package, Import takes a file, a bad
     await chooser.setFiles(bad);
     await page.waitForFunction(() => /^Import failed: /.test(window.cairnDashboard.status().storage_message), null, { timeout: 10000, polling: 100 });
     const msg = (await status(page)).storage_message;
+    await dump(page, 'bad_import');
     assert.match(msg, /bad\.cairnpkg/, msg);
     await saved(page);
     assert.deepEqual(await jsApi(page, 'dash-export', async (cairn) => cairn.kv.list('')), keysBefore);
