@@ -116,6 +116,7 @@ test('train, register, promote, promote again and roll back by clicking; the JS 
     const db = 'dash-flow';
     const page = await openDashboard(context, db);
     assert.match((await status(page)).backend, /IndexedDB store "dash-flow"/);
+    const twin = await openDashboard(context, db);  // a second dashboard tab on the same database
 
     const v1 = await trainIris(page);
     assert.equal(v1, 1);
@@ -131,6 +132,12 @@ test('train, register, promote, promote again and roll back by clicking; the JS 
     s = await status(page);
     assert.equal(s.models[0].aliases.production, 1, s.registry_message);
     await dump(page, 'rollback');
+    // The other tab heard of every commit (BroadcastChannel) and shows the same alias and history.
+    await twin.waitForFunction(() => {
+        const m = window.cairnDashboard.status().models[0];
+        return m?.versions.length === 2 && m.aliases.production === 1 && m.history.length === 3;
+    }, null, { timeout: 20000, polling: 100 });
+    await twin.close();
 
     // The JS API on the same database: the alias moved back, and its history recorded every step.
     const fromApi = await jsApi(page, db, async (cairn) => {
