@@ -80,7 +80,8 @@ void put(Batch& b, const std::string& key, const Json& record) { b.writes.push_b
 
 Json new_model_record(const std::string& name, const std::string& description, int64_t time_ms) {
     return {{"name", name}, {"description", description}, {"tags", Json::array()}, {"created_ms", time_ms},
-            {"aliases", Json::object()}, {"archived", Json::object()}, {"history", Json::array()}};
+            {"aliases", Json::object()}, {"archived", Json::object()}, {"annotations", Json::object()},
+            {"history", Json::array()}};
 }
 
 int64_t counter_last(const std::optional<Json>& c) { return c ? c->value("last", int64_t(0)) : 0; }
@@ -92,6 +93,22 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 }  // namespace
+
+void check_annotation(const std::string& notes, const std::vector<std::string>& tags) {
+    if (notes.size() > kMaxNotesBytes)
+        fail("invalid_argument", "notes are " + std::to_string(notes.size()) + " bytes; at most " + std::to_string(kMaxNotesBytes) + " are kept");
+    if (tags.size() > kMaxTags)
+        fail("invalid_argument", std::to_string(tags.size()) + " tags given; at most " + std::to_string(kMaxTags) + " are allowed");
+    std::set<std::string> seen;
+    for (size_t i = 0; i < tags.size(); ++i) {
+        const std::string& t = tags[i];
+        std::string which = "tag " + std::to_string(i + 1) + " ('" + t + "')";
+        if (t.empty() || t.size() > 64) fail("invalid_argument", which + " must be 1-64 characters, got " + std::to_string(t.size()));
+        for (unsigned char c : t)
+            if (c < 0x20 || c == 0x7f || c == ',') fail("invalid_argument", which + " contains a comma or a control character");
+        if (!seen.insert(t).second) fail("invalid_argument", which + " appears twice");
+    }
+}
 
 void check_name(const std::string& name, const char* what) {
     if (!valid_name(name))
@@ -332,6 +349,7 @@ Plan plan_register(const Store& s, const VersionDesc& d) {
         r.raw(key_version(pr.model, pr.version));  // the parent must still exist when this commits
         parent = {{"model", pr.model}, {"version", pr.version}};
     }
+    check_annotation(d.notes, d.tags);
     int64_t version = counter_last(r.record(key_counter(d.model))) + 1;
     if (!s.get(key_model(d.model))) {
         r.raw(key_model(d.model));
@@ -514,6 +532,49 @@ Plan plan_archive(const Store& s, const std::string& ref, int64_t time_ms, const
     return p;
 }
 
+Plan plan_unarchive(const Store& s, const std::string& ref) {
+    Plan p;
+    Reader r{s, p.batch};
+    Ref target = resolve(s, ref);
+    Json rec = read_model_for_update(s, r, target.model);
+    if (!r.raw(key_version(target.model, target.version))) fail("not_found", target.str() + " was deleted");
+    p.result = {{"model", target.model}, {"version", target.version}};
+    if (!rec["archived"].contains(std::to_string(target.version))) return p;
+    rec["archived"].erase(std::to_string(target.version));
+    put(p.batch, key_model(target.model), rec);
+    return p;
+}
+
+Plan plan_annotate(const Store& s, const std::string& ref, const std::string& notes, const std::vector<std::string>& tags, int64_t time_ms) {
+    check_annotation(notes, tags);
+    Plan p;
+    Reader r{s, p.batch};
+    Ref target = resolve(s, ref);
+    Json rec = read_model_for_update(s, r, target.model);
+    if (!r.raw(key_version(target.model, target.version))) fail("not_found", target.str() + " was deleted");
+    p.result = {{"model", target.model}, {"version", target.version}, {"notes", notes}, {"tags", tags}};
+    if (!rec.contains("annotations") || !rec["annotations"].is_object()) rec["annotations"] = Json::object();
+    rec["annotations"][std::to_string(target.version)] = {{"notes", notes}, {"tags", tags}, {"time_ms", time_ms}};
+    put(p.batch, key_model(target.model), rec);
+    return p;
+}
+
+Json version_annotation(const Json& record, const Json& manifest) {
+    auto tags_of = [](const Json& j) {
+        Json out = Json::array();
+        if (j.is_array())
+            for (const Json& t : j)
+                if (t.is_string()) out.push_back(t);
+        return out;
+    };
+    std::string k = manifest.contains("version") ? manifest["version"].dump() : "";
+    if (record.contains("annotations") && record["annotations"].is_object() && record["annotations"].contains(k)) {
+        const Json& a = record["annotations"][k];
+        return {{"notes", a.value("notes", std::string())}, {"tags", tags_of(a.value("tags", Json()))}, {"edited_ms", a.value("time_ms", Json())}};
+    }
+    return {{"notes", manifest.value("notes", std::string())}, {"tags", tags_of(manifest.value("tags", Json()))}, {"edited_ms", nullptr}};
+}
+
 Plan plan_delete(const Store& s, const std::string& ref) {
     Plan p;
     Reader r{s, p.batch};
@@ -523,6 +584,7 @@ Plan plan_delete(const Store& s, const std::string& ref) {
     if (!r.raw(vkey)) fail("not_found", target.str() + " was deleted");
     refuse_if_aliased(rec, target, "delete");
     rec["archived"].erase(std::to_string(target.version));
+    if (rec.contains("annotations") && rec["annotations"].is_object()) rec["annotations"].erase(std::to_string(target.version));
     put(p.batch, key_model(target.model), rec);
     p.batch.writes.push_back({vkey, std::nullopt});
     p.result = {{"model", target.model}, {"version", target.version}};
@@ -715,7 +777,10 @@ Bytes export_version(const Store& s, const std::string& ref) {
     pkg.header = package_header("version");
     Json entry = {{"name", r.model}, {"description", rec["description"]}, {"tags", rec["tags"]},
                   {"created_ms", rec["created_ms"]}, {"last_version", r.version}, {"aliases", Json::object()},
-                  {"archived", Json::object()}, {"history", Json::array()}, {"versions", Json::array()}};
+                  {"archived", Json::object()}, {"annotations", Json::object()}, {"history", Json::array()}, {"versions", Json::array()}};
+    std::string k = std::to_string(r.version);
+    if (rec.contains("annotations") && rec["annotations"].is_object() && rec["annotations"].contains(k))
+        entry["annotations"][k] = rec["annotations"][k];
     export_one(s, r, entry, pkg);
     pkg.header["models"].push_back(entry);
     return package_encode(pkg);
@@ -776,6 +841,27 @@ Plan plan_import(const Store& s, const Bytes& file, const std::string& what) {
             if (!valid_name(alias) || !v.is_number_integer() || !vs.count(v.get<int64_t>()))
                 bad("invalid_format", "model '" + m + "': alias '" + alias + "' points at " + v.dump() + ", which is not in the file");
         }
+        if (e.contains("annotations")) {  // optional: packages written before annotations existed lack it
+            if (!e["annotations"].is_object()) bad("invalid_format", "model '" + m + "': annotations must be an object");
+            for (auto& [v, a] : e["annotations"].items()) {
+                std::string where = "model '" + m + "': annotation of version " + v;
+                if (!a.is_object() || !a.contains("notes") || !a["notes"].is_string() || !a.contains("tags") || !a["tags"].is_array())
+                    bad("invalid_format", where + " needs notes (string) and tags (array)");
+                std::vector<std::string> tags;
+                for (const Json& t : a["tags"]) {
+                    if (!t.is_string()) bad("invalid_format", where + ": tags must be strings");
+                    tags.push_back(t);
+                }
+                try {
+                    check_annotation(a["notes"], tags);
+                } catch (const Error& err) {
+                    bad("invalid_format", where + ": " + err.what());
+                }
+                bool listed = false;
+                for (const Json& man : e["versions"]) listed = listed || man["version"].dump() == v;
+                if (!listed) bad("invalid_format", where + " is not in the file");
+            }
+        }
         for (const Json& he : e["history"])
             if (!he.is_object() || !he.contains("alias") || !he["alias"].is_string() || !he.contains("action") ||
                 !he.contains("from") || !he.contains("to") || !he.contains("time_ms"))
@@ -815,6 +901,7 @@ Plan plan_import(const Store& s, const Bytes& file, const std::string& what) {
             rec["tags"] = e.value("tags", Json::array());
             rec["aliases"] = e["aliases"];
             rec["archived"] = e["archived"];
+            rec["annotations"] = e.value("annotations", Json::object());
             rec["history"] = e["history"];
             put(p.batch, key_model(m), rec);
             index["models"].push_back(m);

@@ -12,11 +12,15 @@
 //   index/models                 {"models": [names]}            changes only when a model is created
 //   model/<name>                 {"name", "description", "tags", "created_ms",
 //                                 "aliases": {alias: version}, "archived": {"<version>": {"time_ms", "reason"}},
+//                                 "annotations": {"<version>": {"notes", "tags", "time_ms"}},
 //                                 "history": [{"time_ms", "alias", "action": "set"|"remove"|"rollback",
 //                                              "from": version|null, "to": version|null, "reason"}]}
 //   counter/<name>               {"last": N}                    last version number handed out; never decreases
 //   version/<name>/<%010d>       the manifest (schema in core/bundle.md); written once, never modified
 //   blob/<sha256 hex>            raw bytes (safetensors); the key is the SHA-256 of the value
+// Why annotations live in the model record: a manifest is immutable (its hash is the version's identity), but notes
+// and tags are opinions about a version that change after registration. The manifest keeps what was said at
+// registration; the record holds the latest edit. Records written before annotations existed simply lack the key.
 // Why the index: gc conditions on it and on every counter, so a version registered while gc was planning makes
 // gc re-plan instead of deleting a blob the new version needs.
 //
@@ -84,6 +88,10 @@ struct Plan {
 
 void check_name(const std::string& name, const char* what);  // what: "model" or "alias"
 
+inline constexpr size_t kMaxTags = 32;
+inline constexpr size_t kMaxNotesBytes = 16 * 1024;
+void check_annotation(const std::string& notes, const std::vector<std::string>& tags);  // Error invalid_argument
+
 //-----------------------------------------------------------------------------
 // [SECTION] Planning (pure)
 //-----------------------------------------------------------------------------
@@ -97,6 +105,11 @@ Plan plan_rollback(const Store& s, const std::string& model, const std::string& 
 // Archive hides a version from @latest and listings (still loadable by number); delete removes its manifest (its
 // blobs go at the next gc). Both are refused while an alias points at the version.
 Plan plan_archive(const Store& s, const std::string& ref, int64_t time_ms, const std::string& reason = "");
+// Makes an archived version visible again (a no-op when it is not archived).
+Plan plan_unarchive(const Store& s, const std::string& ref);
+// Replaces the notes and tags of a version (archived ones too). Tags: at most kMaxTags, each 1-64 characters without
+// commas or control characters, no duplicates; notes at most kMaxNotesBytes. Error invalid_argument names the tag.
+Plan plan_annotate(const Store& s, const std::string& ref, const std::string& notes, const std::vector<std::string>& tags, int64_t time_ms);
 Plan plan_delete(const Store& s, const std::string& ref);
 // Deletes blobs no version references. result: {"deleted": n, "bytes": total}
 Plan plan_gc(const Store& s);
@@ -121,6 +134,9 @@ Json model_record(const Store& s, const std::string& model);              // Err
 std::vector<int64_t> list_versions(const Store& s, const std::string& model, bool include_archived = true);
 Ref resolve(const Store& s, const std::string& ref);
 Json load_manifest(const Store& s, const Ref& ref);                      // verified record, validated schema
+// The notes and tags in force for a version: the latest edit in the model record, else those of its manifest.
+// {"notes": string, "tags": [string], "edited_ms": number|null}
+Json version_annotation(const Json& model_record, const Json& manifest);
 
 struct LoadedVersion {
     Ref ref;

@@ -1,5 +1,6 @@
 // `cairn dashboard`: the Dear ImGui dashboard in a native window, or headless into a PNG:
 //   cairn dashboard --screenshot FILE.png --panel NAME [--size 1280x800] [--scale 2]
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -48,6 +49,7 @@ void dashboard(const DashboardOptions& o) {
     parse_size(o.size, w, h);
     const char* font = o.font.empty() ? nullptr : o.font.c_str();
     if (o.screenshot.empty()) {
+        for (int sig : {SIGTERM, SIGINT}) std::signal(sig, [](int) { shell::request_window_close(); });
         shell::run_window(app, {w, h, "Cairn", font, nullptr});
         return;
     }

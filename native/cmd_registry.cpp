@@ -140,13 +140,14 @@ void cmd_versions(const Common& c, const std::string& model, bool all) {
     for (int64_t v : list_versions(s, model, all)) {
         Json m = load_manifest(s, {model, v});
         bool archived = rec["archived"].contains(std::to_string(v));
+        Json note = version_annotation(rec, m);
         Json parent = m["parent"].is_null() ? Json(nullptr) : Json(m["parent"]["model"].get<std::string>() + "/" + m["parent"]["version"].dump());
         std::string metrics;
         for (auto& [split, ms] : m["metrics"].items())
             for (auto& [k, x] : ms.items())
                 if (k != "samples") metrics += (metrics.empty() ? "" : " ") + split + "." + k + "=" + val(x);
         out.push_back({{"version", v}, {"created_ms", m["created_ms"]}, {"parent", parent}, {"parameters", m["sizes"]["parameters"]},
-                       {"metrics", m["metrics"]}, {"aliases", aliases_of(rec, v)}, {"archived", archived}, {"notes", m.value("notes", "")}});
+                       {"metrics", m["metrics"]}, {"aliases", aliases_of(rec, v)}, {"archived", archived}, {"notes", note["notes"]}, {"tags", note["tags"]}});
         rows.push_back({std::to_string(v), time_str(m["created_ms"]), val(parent), val(m["sizes"]["parameters"]),
                         aliases_of(rec, v), archived ? "archived" : "-", metrics.empty() ? "-" : metrics});
     }
@@ -173,7 +174,11 @@ void cmd_show(const Common& c, const std::string& ref) {
     std::printf("  hyper-parameters %s\n", m["hyperparameters"].dump().c_str());
     for (auto& [split, ms] : m["metrics"].items())
         for (auto& [k, x] : ms.items()) std::printf("  metric       %s.%s = %s\n", split.c_str(), k.c_str(), val(x).c_str());
-    if (!m.value("notes", "").empty()) std::printf("  notes        %s\n", m["notes"].get<std::string>().c_str());
+    Json note = version_annotation(rec, m);
+    std::string tags;
+    for (const Json& t : note["tags"]) tags += (tags.empty() ? "" : ", ") + t.get<std::string>();
+    if (!tags.empty()) std::printf("  tags         %s\n", tags.c_str());
+    if (!note["notes"].get<std::string>().empty()) std::printf("  notes        %s\n", note["notes"].get<std::string>().c_str());
     std::printf("  tensors\n");
     for (const NamedTensor& t : lv.artifact.weights)
         std::printf("    %-32s %-4s %s\n", t.name.c_str(), dtype_name(t.tensor.dtype()), shape_str(t.tensor.shape()).c_str());
@@ -238,6 +243,8 @@ const bool registered = add_commands(200, [](CLI::App& app) {
     static Common c;
     static std::string ref, ref2, model, alias, reason, file;
     static bool all = false, dry_run = false;
+    static std::string notes;
+    static std::vector<std::string> tags;
 
     auto* models = app.add_subcommand("models", "List models in the registry");
     add_common(models, c);
@@ -314,6 +321,24 @@ const bool registered = add_commands(200, [](CLI::App& app) {
     archive->callback([] {
         Json r = commit(c, [](const Store& s) { return plan_archive(s, ref, now_ms(), reason); });
         c.json ? print_json(r) : (void)std::printf("archived %s/%s\n", val(r["model"]).c_str(), val(r["version"]).c_str());
+    });
+
+    auto* unarchive = app.add_subcommand("unarchive", "Show an archived version in listings and @latest again");
+    unarchive->add_option("REF", ref, "Version reference")->required();
+    add_common(unarchive, c);
+    unarchive->callback([] {
+        Json r = commit(c, [](const Store& s) { return plan_unarchive(s, ref); });
+        c.json ? print_json(r) : (void)std::printf("unarchived %s/%s\n", val(r["model"]).c_str(), val(r["version"]).c_str());
+    });
+
+    auto* annotate = app.add_subcommand("annotate", "Replace the notes and tags of a version (its manifest keeps the originals)");
+    annotate->add_option("REF", ref, "Version reference")->required();
+    annotate->add_option("--notes", notes, "Free text (empty clears)");
+    annotate->add_option("--tag", tags, "A tag; repeat for several (none clears)")->expected(0, -1);
+    add_common(annotate, c);
+    annotate->callback([] {
+        Json r = commit(c, [](const Store& s) { return plan_annotate(s, ref, notes, tags, now_ms()); });
+        c.json ? print_json(r) : (void)std::printf("annotated %s/%s\n", val(r["model"]).c_str(), val(r["version"]).c_str());
     });
 
     auto* del = app.add_subcommand("delete", "Delete a version (refused while aliased; `cairn gc` frees its blobs)");

@@ -12,7 +12,7 @@ APT_PACKAGES=(
   libxnnpack-dev libpthreadpool-dev libhwy-dev
   libstb-dev libsodium-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev zlib1g-dev
   googletest libgtest-dev
-  libglfw3-dev libgl-dev libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri xvfb imagemagick fonts-dejavu-core
+  libglfw3-dev libgl-dev libegl-dev libgles-dev libegl-mesa0 libgl1-mesa-dri xvfb xdotool imagemagick fonts-dejavu-core
   python3-fonttools
   chromium dataset-fashion-mnist
   python3 python3-numpy python3-torch python3-onnx python3-sklearn

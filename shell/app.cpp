@@ -60,6 +60,26 @@ const VersionInfo* ModelInfo::find(int number) const {
 VersionInfo* ModelInfo::find(int number) {
     return const_cast<VersionInfo*>(static_cast<const ModelInfo*>(this)->find(number));
 }
+std::string join_tags(const std::vector<std::string>& tags) {
+    std::string out;
+    for (auto& t : tags) out += (out.empty() ? "" : ", ") + t;
+    return out;
+}
+
+std::vector<std::string> split_tags(std::string_view line) {
+    std::vector<std::string> out;
+    size_t pos = 0;
+    while (pos <= line.size()) {
+        size_t end = std::min(line.find(',', pos), line.size());
+        std::string_view t = line.substr(pos, end - pos);
+        while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+        while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+        if (!t.empty()) out.emplace_back(t);
+        pos = end + 1;
+    }
+    return out;
+}
+
 int ModelInfo::alias_target(std::string_view alias) const {
     for (auto& v : versions)
         for (auto& a : v.aliases)

@@ -161,11 +161,18 @@ struct RegistryState {
     std::vector<ModelInfo> models;
     int selected_model = 0;
     int selected_version = 0;  // version number; 0: none
-    // Confirmation modal for promote / rollback / delete.
+    // Confirmation modal for promote / rollback / archive / unarchive / delete; "annotate" applies without one.
     struct Pending { std::string action, alias; int version = 0; } pending;
     bool confirm_open = false;
+    // Notes and tags being edited for edit_version; saved as an annotation (core/registry.h plan_annotate).
+    int edit_version = 0;
+    std::string edit_notes, edit_tags;  // tags comma separated, as typed
     std::string message;
 };
+
+// Tags as one comma-separated line for editing; split trims spaces and drops empty entries.
+std::string join_tags(const std::vector<std::string>& tags);
+std::vector<std::string> split_tags(std::string_view line);
 
 //-----------------------------------------------------------------------------
 // [SECTION] Evaluate, Compare, Playground, Storage

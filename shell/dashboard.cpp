@@ -609,7 +609,8 @@ void draw_train_panel(App& app) {
 
 namespace {
 
-void lineage_node(ModelInfo& m, const VersionInfo& v, int& selected) {
+// right_edge: the rightmost x any row reached (for the layout check in the tests).
+void lineage_node(ModelInfo& m, const VersionInfo& v, int& selected, float& right_edge) {
     bool has_children = std::any_of(m.versions.begin(), m.versions.end(), [&](auto& x) { return x.parent == v.number; });
     ImGuiTreeNodeFlags f = ImGuiTreeNodeFlags_DefaultOpen | ImGuiTreeNodeFlags_OpenOnArrow | ImGuiTreeNodeFlags_SpanAvailWidth;
     if (!has_children) f |= ImGuiTreeNodeFlags_Leaf;
@@ -618,15 +619,33 @@ void lineage_node(ModelInfo& m, const VersionInfo& v, int& selected) {
     std::snprintf(label, sizeof label, "v%d  %.3f", v.number, v.metrics.count("accuracy") ? v.metrics.at("accuracy") : 0.0f);
     bool open = ImGui::TreeNodeEx(reinterpret_cast<void*>(static_cast<intptr_t>(v.number)), f, "%s", label);
     if (ImGui::IsItemClicked()) selected = v.number;
-    if (!v.aliases.empty()) {
+    for (auto& a : v.aliases) {
         ImGui::SameLine(0, 0);
-        ImGui::TextColored(v.aliases[0] == "production" ? kGood : kWarn, " @%s", v.aliases[0].c_str());
+        ImGui::TextColored(a == "production" ? kGood : kWarn, " @%s", a.c_str());
     }
+    right_edge = std::max(right_edge, ImGui::GetItemRectMax().x);
     if (open) {
         for (auto& c : m.versions)
-            if (c.parent == v.number) lineage_node(m, c, selected);
+            if (c.parent == v.number) lineage_node(m, c, selected, right_edge);
         ImGui::TreePop();
     }
+}
+
+// Width the lineage column needs so no row (indent + label + every alias) is clipped.
+float lineage_width(const ModelInfo& m) {
+    const ImGuiStyle& st = ImGui::GetStyle();
+    float widest = 0;
+    for (auto& v : m.versions) {
+        int depth = 0;  // bounded by the version count, in case stored parents form a cycle
+        for (const VersionInfo* p = &v; p->parent && depth < int(m.versions.size()); ++depth)
+            if (!(p = m.find(p->parent))) break;
+        char label[128];
+        std::snprintf(label, sizeof label, "v%d  %.3f", v.number, v.metrics.count("accuracy") ? v.metrics.at("accuracy") : 0.0f);
+        float w = depth * st.IndentSpacing + ImGui::GetTreeNodeToLabelSpacing() + ImGui::CalcTextSize(label).x;
+        for (auto& a : v.aliases) w += ImGui::CalcTextSize((" @" + a).c_str()).x;
+        widest = std::max(widest, w);
+    }
+    return widest + 2 * st.WindowPadding.x + st.ScrollbarSize;
 }
 
 // Alias history as a timeline: one lane per alias, a dot per event, the version number above it.
@@ -671,7 +690,9 @@ void draw_registry_panel(App& app) {
         ImGui::TextDisabled("The registry is empty: train a model to create its first version.");
         return;
     }
-    ImGui::BeginChild("models", ImVec2(S(190), 0), true);
+    // Wide enough for the lineage rows, but the versions table keeps most of the panel; beyond that it scrolls.
+    float left_w = std::clamp(lineage_width(*m), S(190), 0.3f * ImGui::GetContentRegionAvail().x);
+    ImGui::BeginChild("models", ImVec2(left_w, 0), true, ImGuiWindowFlags_HorizontalScrollbar);
     section("Models");
     for (int i = 0; i < static_cast<int>(r.models.size()); ++i) {
         auto& mm = r.models[static_cast<size_t>(i)];
@@ -680,8 +701,13 @@ void draw_registry_panel(App& app) {
         if (ImGui::Selectable(label, i == r.selected_model)) r.selected_model = i, r.selected_version = 0;
     }
     section("Lineage");
+    ImVec2 lineage0 = ImGui::GetCursorScreenPos();
+    float right_edge = lineage0.x;
     for (auto& v : m->versions)
-        if (!v.parent || !m->find(v.parent)) lineage_node(*m, v, r.selected_version);
+        if (!v.parent || !m->find(v.parent)) lineage_node(*m, v, r.selected_version, right_edge);
+    probe(app, "registry.lineage", lineage0, ImVec2(right_edge, ImGui::GetCursorScreenPos().y));
+    ImVec2 wp = ImGui::GetWindowPos(), ws = ImGui::GetWindowSize();
+    probe(app, "registry.models", wp, ImVec2(wp.x + ws.x, wp.y + ws.y));
     ImGui::EndChild();
 
     ImGui::SameLine();
@@ -742,7 +768,7 @@ void draw_registry_panel(App& app) {
         ImGui::SameLine();
         if (ImGui::Button("Roll back production")) ask("rollback", "production");
         ImGui::SameLine();
-        if (ImGui::Button(v->archived ? "Unarchive" : "Archive")) ask("archive", "");
+        if (ImGui::Button(v->archived ? "Unarchive" : "Archive")) ask(v->archived ? "unarchive" : "archive", "");
         ImGui::SameLine();
         ImGui::BeginDisabled(!r.store);
         if (ImGui::Button("Evaluate")) {
@@ -760,22 +786,26 @@ void draw_registry_panel(App& app) {
             ImGui::Text("parent: %s", v->parent ? ("v" + std::to_string(v->parent)).c_str() : "none (from scratch)");
             for (auto& [k, val] : v->hyper) ImGui::Text("%s: %s", k.c_str(), val.c_str());
             ImGui::TableNextColumn();
-            std::string tags;
-            for (auto& tg : v->tags) tags += (tags.empty() ? "" : ", ") + tg;
-            ImGui::SetNextItemWidth(-1);
-            if (ImGui::InputTextWithHint("##tags", "tags, comma separated", &tags)) {
-                v->tags.clear();
-                size_t pos = 0;
-                while (pos <= tags.size()) {
-                    size_t e = tags.find(',', pos);
-                    if (e == std::string::npos) e = tags.size();
-                    std::string tg = tags.substr(pos, e - pos);
-                    tg.erase(0, tg.find_first_not_of(' '));
-                    if (!tg.empty()) v->tags.push_back(tg);
-                    pos = e + 1;
-                }
+            if (r.edit_version != v->number) {  // a new selection (or a refresh) starts from what is stored
+                r.edit_version = v->number;
+                r.edit_notes = v->notes;
+                r.edit_tags = join_tags(v->tags);
             }
-            ImGui::InputTextMultiline("##notes", &v->notes, ImVec2(-1, S(64)));
+            bool dirty = r.edit_notes != v->notes || r.edit_tags != join_tags(v->tags);
+            ImGui::SetNextItemWidth(-1);
+            ImGui::InputTextWithHint("##tags", "tags, comma separated", &r.edit_tags);
+            ImGui::InputTextMultiline("##notes", &r.edit_notes, ImVec2(-1, S(64)));
+            ImGui::BeginDisabled(!dirty);
+            if (ImGui::Button("Save notes and tags (Ctrl+Enter)") ||
+                (dirty && ImGui::GetIO().KeyCtrl && ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter)))) {
+                r.pending = {"annotate", "", v->number};
+                registry_apply(app);
+            }
+            ImGui::EndDisabled();
+            if (dirty) {
+                ImGui::SameLine();
+                if (ImGui::Button("Revert")) r.edit_version = 0;
+            }
             ImGui::EndTable();
         }
     }
@@ -795,7 +825,8 @@ void draw_registry_panel(App& app) {
         if (p.action == "promote") ImGui::Text("Point '%s' of %s at v%d?", p.alias.c_str(), m->name.c_str(), p.version);
         else if (p.action == "rollback") ImGui::Text("Roll '%s' of %s back to its previous version?", p.alias.c_str(), m->name.c_str());
         else if (p.action == "delete") ImGui::Text("Delete %s v%d? This cannot be undone.", m->name.c_str(), p.version);
-        else ImGui::Text("Toggle archived state of %s v%d?", m->name.c_str(), p.version);
+        else if (p.action == "unarchive") ImGui::Text("Show %s v%d in listings and @latest again?", m->name.c_str(), p.version);
+        else ImGui::Text("Archive %s v%d? It stays loadable by number.", m->name.c_str(), p.version);
         ImGui::TextDisabled("The alias history keeps every change.");
         ImGui::Spacing();
         if (ImGui::Button("Confirm (Enter)", ImVec2(S(150), 0)) || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter))) {
@@ -1251,7 +1282,8 @@ void help_window(App& app) {
     ImGui::Begin("Keyboard shortcuts", &app.show_help, ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoCollapse);
     static const char* rows[][2] = {{"1 - 7", "switch panel"}, {"Space", "start / pause training (Train)"}, {"X", "stop training (Train)"},
                                     {"C", "clear the canvas (Playground)"}, {"I", "check integrity (Storage)"},
-                                    {"E", "export (Storage)"}, {"Enter / Esc", "confirm / cancel a dialog"}, {"H", "this help"}};
+                                    {"E", "export (Storage)"}, {"Ctrl+Enter", "save notes and tags (Registry)"},
+                                    {"Enter / Esc", "confirm / cancel a dialog"}, {"H", "this help"}};
     if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg)) {
         for (auto& r : rows) {
             ImGui::TableNextColumn();

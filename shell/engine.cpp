@@ -466,9 +466,9 @@ VersionInfo version_info(const Store& s, const Json& record, const Ref& ref) {
         for (auto& [alias, target] : record["aliases"].items())
             if (target.is_number() && target.get<int64_t>() == ref.version) v.aliases.push_back(alias);
     v.archived = record["archived"].is_object() && record["archived"].contains(std::to_string(ref.version));
-    v.notes = m.value("notes", std::string());
-    if (m["tags"].is_array())
-        for (auto& t : m["tags"]) v.tags.push_back(json_value_string(t));
+    Json note = version_annotation(record, m);
+    v.notes = note["notes"];
+    v.tags = note["tags"].get<std::vector<std::string>>();
     const Json& h = m["training_history"];
     if (h.is_object()) {
         v.curves.train_loss = floats(h.value("loss", Json()));
@@ -568,6 +568,13 @@ void registry_apply(App& app) {
             if (p.action == "promote") registry_commit(app, [=](const Store& s) { return plan_set_alias(s, ref, alias, t, "dashboard"); });
             else if (p.action == "rollback") registry_commit(app, [=](const Store& s) { return plan_rollback(s, model, alias, t, "dashboard"); });
             else if (p.action == "archive") registry_commit(app, [=](const Store& s) { return plan_archive(s, ref, t, "dashboard"); });
+            else if (p.action == "unarchive") registry_commit(app, [=](const Store& s) { return plan_unarchive(s, ref); });
+            else if (p.action == "annotate") {
+                std::vector<std::string> tags = split_tags(r.edit_tags);
+                std::string notes = r.edit_notes;
+                registry_commit(app, [=](const Store& s) { return plan_annotate(s, ref, notes, tags, t); });
+                r.edit_version = 0;  // reload the edit buffers from what was stored
+            }
             else if (p.action == "delete") registry_commit(app, [=](const Store& s) { return plan_delete(s, ref); });
             r.message = p.action + " " + (p.alias.empty() ? ref : p.alias + " of " + m.name) + ": done";
         } catch (const std::exception& e) {
@@ -604,8 +611,14 @@ void registry_apply_samples(App& app) {
         }
         set_alias(p.alias, previous, "rollback");
         r.message = p.alias + " rolled back to v" + std::to_string(previous);
-    } else if (p.action == "archive") {
-        if (auto* v = m.find(p.version)) v->archived = !v->archived;
+    } else if (p.action == "archive" || p.action == "unarchive") {
+        if (auto* v = m.find(p.version)) v->archived = p.action == "archive";
+    } else if (p.action == "annotate") {
+        if (auto* v = m.find(p.version)) {
+            v->notes = r.edit_notes;
+            v->tags = split_tags(r.edit_tags);
+        }
+        r.edit_version = 0;
     } else if (p.action == "delete") {
         auto* v = m.find(p.version);
         if (v && !v->aliases.empty()) {

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
 
 #include "core/error.h"
 #include "shell/dashboard.h"
@@ -123,6 +124,11 @@ void window_frame(void* arg) {
 
 }  // namespace
 
+#if !CAIRN_WASM
+static volatile std::sig_atomic_t g_close_requested = 0;
+void request_window_close() { g_close_requested = 1; }
+#endif
+
 void run_window(App& app, const WindowDesc& desc) {
     if (!glfwInit()) fail("gl_error", "dashboard: cannot initialise GLFW (no display? use --screenshot for headless rendering)");
     glfwWindowHint(GLFW_CLIENT_API, GLFW_OPENGL_ES_API);
@@ -152,7 +158,7 @@ void run_window(App& app, const WindowDesc& desc) {
     fit_canvas(w);
     emscripten_set_main_loop_arg(window_frame, &w, 0, false);
 #else
-    while (!glfwWindowShouldClose(w.window)) window_frame(&w);
+    while (!glfwWindowShouldClose(w.window) && !g_close_requested) window_frame(&w);
     ImGui_ImplOpenGL3_Shutdown();
     ImGui_ImplGlfw_Shutdown();
     ImGui::DestroyContext();

@@ -21,6 +21,11 @@ struct WindowDesc {
 // Runs until the window closes (natively). In the page it installs the browser's frame loop and returns at once;
 // `app` must outlive the page. Throws cairn::Error("gl_error") when no window/context can be made.
 void run_window(App& app, const WindowDesc& desc);
+#if !CAIRN_WASM
+// Asks the native window loop to close after the current frame, as the close button does. Async-signal-safe, so
+// a SIGTERM/SIGINT handler may call it: the store is never left mid-commit by a plain `kill`.
+void request_window_close();
+#endif
 
 #if !CAIRN_WASM
 struct OffscreenDesc {

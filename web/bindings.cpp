@@ -511,6 +511,18 @@ static std::string reg_rollback(const std::string& model, const std::string& ali
 static std::string reg_archive(const std::string& ref, double now, const std::string& reason) {
     return guard([&] { return apply_plan(plan_archive(mirror(), ref, static_cast<int64_t>(now), reason)); });
 }
+static std::string reg_unarchive(const std::string& ref) {
+    return guard([&] { return apply_plan(plan_unarchive(mirror(), ref)); });
+}
+// annotation: {"notes": string, "tags": [string]}
+static std::string reg_annotate(const std::string& ref, const std::string& annotation, double now) {
+    return guard([&] {
+        Json a = Json::parse(annotation);
+        std::string notes = a.value("notes", "");
+        std::vector<std::string> tags = a.value("tags", std::vector<std::string>{});
+        return apply_plan(plan_annotate(mirror(), ref, notes, tags, static_cast<int64_t>(now)));
+    });
+}
 static std::string reg_delete(const std::string& ref) {
     return guard([&] { return apply_plan(plan_delete(mirror(), ref)); });
 }
@@ -549,8 +561,11 @@ static ModelHandle* reg_load(const std::string& ref) {
     return guard([&]() -> ModelHandle* {
         LoadedVersion lv = load_version(mirror(), ref);  // verifies every record's and blob's SHA-256
         Json info = {{"ref", lv.ref.str()}, {"model", lv.ref.model}, {"version", lv.ref.version}};
-        for (const char* k : {"metrics", "hyperparameters", "dataset", "created_ms", "parent", "notes", "tags"})
+        for (const char* k : {"metrics", "hyperparameters", "dataset", "created_ms", "parent"})
             if (lv.manifest.contains(k)) info[k] = lv.manifest[k];
+        Json note = version_annotation(model_record(mirror(), lv.ref.model), lv.manifest);
+        info["notes"] = note["notes"];
+        info["tags"] = note["tags"];
         if (lv.manifest.contains("training_history")) info["history"] = lv.manifest["training_history"];
         return model_from_artifact(lv.artifact, info);
     });
@@ -622,6 +637,8 @@ EMSCRIPTEN_BINDINGS(cairn) {
     function("regRemoveAlias", &reg_remove_alias);
     function("regRollback", &reg_rollback);
     function("regArchive", &reg_archive);
+    function("regUnarchive", &reg_unarchive);
+    function("regAnnotate", &reg_annotate);
     function("regDelete", &reg_delete);
     function("regGc", &reg_gc);
     function("regImport", &reg_import);

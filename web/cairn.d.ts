@@ -151,6 +151,9 @@ export interface ModelInfo {
     history?: Record<string, number[]>;
     hyperparameters?: object;
     dataset?: { name: string; fingerprint: string; schema: Schema; samples: number };
+    /** Loaded from the registry: the notes and tags in force (the latest `annotate`, else those given at registration). */
+    notes?: string;
+    tags?: string[];
     [k: string]: unknown;
 }
 
@@ -214,6 +217,10 @@ export interface Registry {
     history(name: string): Promise<HistoryEntry[]>;
     diff(a: string, b: string): Promise<object>;
     archive(ref: string, reason?: string): Promise<object>;
+    /** Shows an archived version in listings and @latest again. */
+    unarchive(ref: string): Promise<object>;
+    /** Replaces a version's notes and tags (at most 32 tags of 1-64 characters, no commas); `get(ref).info` shows them. */
+    annotate(ref: string, annotation: { notes?: string; tags?: string[] }): Promise<{ model: string; version: number; notes: string; tags: string[] }>;
     delete(ref: string): Promise<object>;
     gc(): Promise<{ deleted: number; bytes: number }>;
     verify(): Promise<{ ok: boolean; problems: { code: string; message: string }[]; [k: string]: unknown }>;

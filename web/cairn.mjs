@@ -357,6 +357,10 @@ export class Cairn extends EventTarget {
             history: async (name) => (await this.read(() => json(M.regModel, modelName(name)))).history ?? [],
             diff: (a, b) => this.read(() => json(M.regDiff, String(a), String(b))),
             archive: (ref, reason = '') => this.mutate(() => json(M.regArchive, String(ref), now(), reason)),
+            unarchive: (ref) => this.mutate(() => json(M.regUnarchive, String(ref))),
+            // Replaces the version's notes and tags; the manifest keeps those given at registration.
+            annotate: (ref, { notes = '', tags = [] } = {}) =>
+                this.mutate(() => json(M.regAnnotate, String(ref), JSON.stringify({ notes: String(notes), tags: [...tags].map(String) }), now())),
             delete: (ref) => this.mutate(() => json(M.regDelete, String(ref))),
             gc: () => this.mutate(() => json(M.regGc)),
             verify: () => this.read(() => json(M.regVerify)),

@@ -208,6 +208,61 @@ TEST(Registry, ArchiveAndDeleteAreRefusedWhileAliased) {
     EXPECT_EQ(register_version(s, make_desc("m", 50, 20)).version, 4);
 }
 
+TEST(Registry, UnarchiveMakesAVersionVisibleAgain) {
+    MemoryStore s;
+    for (int i = 0; i < 2; ++i) register_version(s, make_desc("m", 60 + i, i));
+    commit_plan(s, [](const Store& x) { return plan_archive(x, "m/2", 5, "old"); });
+    EXPECT_EQ(resolve(s, "m@latest").version, 1);
+    commit_plan(s, [](const Store& x) { return plan_unarchive(x, "m/2"); });
+    EXPECT_EQ(list_versions(s, "m", false), (std::vector<int64_t>{1, 2}));
+    EXPECT_EQ(resolve(s, "m@latest").version, 2);
+    EXPECT_TRUE(plan_unarchive(s, "m/1").batch.writes.empty());  // not archived: nothing to write
+    commit_plan(s, [](const Store& x) { return plan_delete(x, "m/1"); });
+    EXPECT_EQ(code_of([&] { plan_unarchive(s, "m/1"); }), "not_found");
+}
+
+TEST(Registry, AnnotationsReplaceTheManifestNotesAndTravelWithExports) {
+    MemoryStore s;
+    VersionDesc d = make_desc("m", 70, 1);
+    d.notes = "first try";
+    d.tags = {"baseline"};
+    register_version(s, d);
+    register_version(s, make_desc("m", 71, 2));
+    Json manifest = load_manifest(s, {"m", 1});
+    EXPECT_EQ(version_annotation(model_record(s, "m"), manifest),
+              (Json{{"notes", "first try"}, {"tags", {"baseline"}}, {"edited_ms", nullptr}}));
+    commit_plan(s, [](const Store& x) { return plan_annotate(x, "m/1", "reviewed by QA", {"baseline", "reviewed"}, 9); });
+    EXPECT_EQ(version_annotation(model_record(s, "m"), manifest),
+              (Json{{"notes", "reviewed by QA"}, {"tags", {"baseline", "reviewed"}}, {"edited_ms", 9}}));
+    EXPECT_EQ(load_manifest(s, {"m", 1}), manifest);  // the manifest (the version's identity) is untouched
+    EXPECT_EQ(verify_registry(s)["ok"], true);
+
+    // Bad tags name the tag and write nothing.
+    auto before = s.data();
+    EXPECT_EQ(code_of([&] { plan_annotate(s, "m/1", "", {"ok", ""}, 10); }), "invalid_argument");
+    EXPECT_EQ(code_of([&] { plan_annotate(s, "m/1", "", {"a,b"}, 10); }), "invalid_argument");
+    EXPECT_EQ(code_of([&] { plan_annotate(s, "m/1", "", {"x", "x"}, 10); }), "invalid_argument");
+    EXPECT_EQ(code_of([&] { plan_annotate(s, "m/1", std::string(kMaxNotesBytes + 1, 'n'), {}, 10); }), "invalid_argument");
+    EXPECT_EQ(code_of([&] { plan_annotate(s, "m/1", "", std::vector<std::string>(kMaxTags + 1, "t"), 10); }), "invalid_argument");
+    try {
+        plan_annotate(s, "m/1", "", {"ok", "bad\ttag"}, 10);
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("tag 2"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(s.data(), before);
+
+    // A whole-registry export and a one-version export both carry the edit.
+    MemoryStore whole, one;
+    commit_plan(whole, [&](const Store& x) { return plan_import(x, export_registry(s), "registry.cairn"); });
+    EXPECT_EQ(version_annotation(model_record(whole, "m"), manifest)["notes"], "reviewed by QA");
+    commit_plan(one, [&](const Store& x) { return plan_import(x, export_version(s, "m/1"), "v1.cairn"); });
+    EXPECT_EQ(version_annotation(model_record(one, "m"), manifest)["tags"], (Json{"baseline", "reviewed"}));
+
+    // Deleting the version drops its annotation with it.
+    commit_plan(s, [](const Store& x) { return plan_delete(x, "m/1"); });
+    EXPECT_FALSE(model_record(s, "m")["annotations"].contains("1"));
+}
+
 TEST(Registry, GcCollectsOnlyUnreferencedBlobs) {
     MemoryStore s;
     VersionDesc d1 = make_desc("m", 1, 0), d2 = make_desc("m", 3, 1), d3 = make_desc("m", 5, 2);

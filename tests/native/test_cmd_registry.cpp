@@ -132,3 +132,24 @@ TEST_F(RegistryCli, TrainRegistersVersionsWithLineage) {
     ASSERT_EQ(d["hyperparameters"].size(), 1u) << d["hyperparameters"].dump();
     EXPECT_EQ(d["hyperparameters"][0]["key"], "optimizer.lr");
 }
+
+TEST_F(RegistryCli, AnnotateAndUnarchiveAreSavedInTheStore) {
+    EXPECT_EQ(run("annotate iris/2 --notes 'checked on holdout' --tag reviewed --tag v2").status, 0);
+    FileStore s(FileStoreDesc{dir + "/store", false});
+    Json note = version_annotation(model_record(s, "iris"), load_manifest(s, {"iris", 2}));
+    EXPECT_EQ(note["notes"], "checked on holdout");
+    EXPECT_EQ(note["tags"], (Json{"reviewed", "v2"}));
+    Json listed = json("versions iris");
+    EXPECT_EQ(listed[1]["tags"], (Json{"reviewed", "v2"}));
+    CliRun shown = run("show iris/2");
+    EXPECT_NE(shown.out.find("reviewed, v2"), std::string::npos) << shown.out;
+
+    CliRun bad = run("annotate iris/2 --tag 'a,b'");
+    EXPECT_NE(bad.status, 0);
+    EXPECT_NE(bad.out.find("tag 1"), std::string::npos) << bad.out;
+
+    EXPECT_EQ(run("archive iris/3").status, 0);
+    EXPECT_EQ(json("show iris@latest")["version"], 2);
+    EXPECT_EQ(run("unarchive iris/3").status, 0);
+    EXPECT_EQ(json("show iris@latest")["version"], 3);
+}

@@ -16,6 +16,7 @@
 #define STB_IMAGE_IMPLEMENTATION
 #include <stb/stb_image.h>
 
+#include "core/registry.h"
 #include "core/store.h"
 #include "shell/app.h"
 #include "shell/dashboard.h"
@@ -115,6 +116,19 @@ TEST(Dashboard, EveryPanelDrawsItsTitleAndContent) {
         float expected = font->CalcTextSizeA(font->FontSize, 1e9f, 0, panel_name(p)).x;
         EXPECT_NEAR(title.x1 - title.x0, expected, 1.0f);
     }
+}
+
+TEST(Dashboard, LineageRowsFitTheirColumnWithEveryAlias) {
+    App app = make_sample_app();
+    auto& m = app.registry.models[0];
+    m.versions.back().aliases = {"staging", "candidate"};  // wider than the default column
+    Image img = render(app, Panel::registry);
+    App::Rect rows = probe(app, "registry.lineage"), column = probe(app, "registry.models");
+    EXPECT_LE(rows.x1, column.x1 - ImGui::GetStyle().WindowPadding.x) << "a lineage row runs past its column";
+    // Both aliases of the last row are drawn inside the column in the alias colour (kWarn): "@staging" alone gives
+    // about 40 such pixels at this size, both about 117.
+    App::Rect last_row{rows.x0, rows.y1 - 24, column.x1, rows.y1};
+    EXPECT_GT(count_colour(img, last_row, {242, 179, 64}, 30), 90);
 }
 
 TEST(Dashboard, HeatmapCellsFollowTheColourRamp) {
@@ -375,6 +389,26 @@ TEST(Dashboard, RealTrainingRegistersVersionsTheRegistryPanelsRead) {
     registry_apply(app);
     EXPECT_EQ(app.registry.models[0].alias_target("production"), 1) << app.registry.message;
     EXPECT_EQ(app.registry.models[0].alias_history.size(), 3u);
+    // Notes and tags typed in the panel are saved to the store; archive and unarchive round-trip.
+    app.registry.selected_version = 2;
+    render(app, Panel::registry);  // a new selection fills the edit buffers from the stored version
+    EXPECT_EQ(app.registry.edit_version, 2);
+    app.registry.edit_notes = "wider net";
+    app.registry.edit_tags = " candidate , reviewed,";
+    app.registry.pending = {"annotate", "", 2};
+    registry_apply(app);
+    Json note = version_annotation(model_record(*store, "iris-mlp"), load_manifest(*store, {"iris-mlp", 2}));
+    EXPECT_EQ(note["notes"], "wider net") << app.registry.message;
+    EXPECT_EQ(note["tags"], (Json{"candidate", "reviewed"}));
+    EXPECT_EQ(app.registry.models[0].find(2)->tags, (std::vector<std::string>{"candidate", "reviewed"}));
+    app.registry.pending = {"archive", "", 2};
+    registry_apply(app);
+    EXPECT_EQ(list_versions(*store, "iris-mlp", false), (std::vector<int64_t>{1}));
+    EXPECT_TRUE(app.registry.models[0].find(2)->archived);
+    app.registry.pending = {"unarchive", "", 2};
+    registry_apply(app);
+    EXPECT_EQ(list_versions(*store, "iris-mlp", false), (std::vector<int64_t>{1, 2}));
+    EXPECT_FALSE(app.registry.models[0].find(2)->archived);
     // Integrity: damage one blob of v2; the check flags v2 only.
     std::string blob = "blob/" + app.registry.models[0].versions[1].hash;
     ASSERT_TRUE(store->get(blob).has_value());
