@@ -189,6 +189,7 @@ test('Storage: Export downloads the registry package, Import takes a file, a bad
 
     // A bad file: a clear error in the panel, and the store is exactly as before.
     const keysBefore = await jsApi(page, 'dash-export', async (cairn) => cairn.kv.list(''));
+    assert.ok(keysBefore.length > 0);
     const bad = join(dir, 'bad.cairnpkg');
     await writeFile(bad, Buffer.concat([bytes.subarray(0, bytes.length >> 1)]));
     let [chooser] = await Promise.all([page.waitForEvent('filechooser'), click(page, 'Import')]);
@@ -199,6 +200,7 @@ test('Storage: Export downloads the registry package, Import takes a file, a bad
     assert.match(msg, /bad\.cairnpkg/, msg);
     await saved(page);
     assert.deepEqual(await jsApi(page, 'dash-export', async (cairn) => cairn.kv.list('')), keysBefore);
+    assert.deepEqual(await jsApi(page, 'dash-export', async (cairn) => Array.from(await cairn.registry.exportBytes())), expected);
 
     // The good package into a fresh database: its version arrives in IndexedDB.
     const fresh = await openDashboard(context, 'dash-import');
