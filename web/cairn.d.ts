@@ -28,6 +28,9 @@ export interface OpenOptions {
     IDBKeyRange?: typeof IDBKeyRange;
     /** Ask the browser to keep the data under storage pressure (default true). */
     persist?: boolean;
+    /** An instantiated wasm module carrying the mirror bindings (web/mirror_store.cpp) to use instead of loading
+     *  cairn-core: the dashboard page shares the JS API's store this way. */
+    core?: unknown;
 }
 
 export interface CsvOptions {

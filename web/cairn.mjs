@@ -61,9 +61,10 @@ function invoke(M, self, fn, ...args) {
 export class Cairn extends EventTarget {
     // options: {db: IndexedDB name (default 'cairn'); memory: true for an in-memory store;
     //           indexedDB / IDBKeyRange: implementations to use (fake-indexeddb in Node); persist: ask the browser to
-    //           keep the data (default true in browsers)}
+    //           keep the data (default true in browsers); core: an instantiated wasm module with the mirror bindings
+    //           of web/mirror_store.cpp to drive instead of loading cairn-core (the dashboard page passes its own)}
     static async open(options = {}) {
-        const M = await loadCore();
+        const M = options.core ?? await loadCore();
         const cairn = new Cairn(M, options);
         await cairn.#connect();
         return cairn;
@@ -182,7 +183,8 @@ export class Cairn extends EventTarget {
                     throw e;
                 }
                 if (committed === batches.length) {
-                    M.mirrorAccept();
+                    // Only these: the dashboard page may queue more while we wait for IndexedDB.
+                    M.mirrorAcceptFirst(batches.length);
                     this.dispatchEvent(Object.assign(new Event('change'), { keys: batches.flatMap((b) => b.writes.map((w) => w.key)), remote: false }));
                     return result;
                 }
