@@ -83,6 +83,13 @@ export async function startHost(Module, { db = 'cairn' } = {}) {
         Module.dashboardImport(bytes, file.name);
     });
     cairn.addEventListener('change', (ev) => { if (ev.remote) enqueue(reloaded); });
+    // Closing the tab while a change is still being written would lose it: ask the browser to confirm.
+    window.addEventListener('beforeunload', (ev) => {
+        if (pendingTasks > 0 || JSON.parse(str('cairn_dashboard_status')).unsaved > 0) {
+            ev.preventDefault();
+            ev.returnValue = '';
+        }
+    });
     Module.cairnHost = host;
     await enqueue(reloaded);
 
