@@ -103,6 +103,9 @@ struct Kernels {
     // One Adam/AdamW step over n parameters; bias corrections are folded into lr_t and eps by the caller.
     void (*adam_update)(float* w, const float* g, float* m, float* v, int64_t n, float lr_t, float beta1,
                         float beta2, float eps, float decoupled_decay);
+
+    // sum a[i]*b[i] over n contiguous floats, returned in double (gradient norms over 10^5+ parameters).
+    double (*dot)(const float* a, const float* b, int64_t n);
 };
 
 int64_t conv2d_workspace(const Conv2dShape& s);

@@ -140,15 +140,7 @@ void add_rows_(Tensor& x, const Tensor& v) {
 
 double dot(const Tensor& a, const Tensor& b) {
     binary_check(a, b, "dot");
-    if (a.numel() == 0) return 0;
-    float out = 0;
-    GemmArgs g;  // [1 x n] · [n x 1]
-    g.m = 1; g.n = 1; g.k = a.numel();
-    g.a = a.data(); g.lda = a.numel();
-    g.b = b.data(); g.ldb = 1;
-    g.c = &out; g.ldc = 1;
-    kernels().gemm(g);
-    return out;
+    return kernels().dot(a.data(), b.data(), a.numel());
 }
 
 double sum_squares(const Tensor& x) { return dot(x, x); }

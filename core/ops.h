@@ -43,7 +43,7 @@ void scale_(Tensor& x, float s);                          // in place
 // Row broadcasts over the last axis: x viewed as [rows, c], each row *= v / += v (v has c elements).
 void mul_rows_(Tensor& x, const Tensor& v);
 void add_rows_(Tensor& x, const Tensor& v);
-double dot(const Tensor& a, const Tensor& b);             // sum a*b, through the table's gemm
+double dot(const Tensor& a, const Tensor& b);             // sum a*b (the table's dot kernel)
 double sum_squares(const Tensor& x);
 
 Tensor activation(Act act, float alpha, const Tensor& x);

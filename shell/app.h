@@ -13,6 +13,7 @@
 // [SECTION] App
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -146,11 +147,17 @@ struct ModelInfo {
 };
 
 }  // namespace cairn::shell
-namespace cairn { class Store; }
+namespace cairn { class Store; struct Plan; }
 namespace cairn::shell {
 
+using Planner = std::function<Plan(const Store&)>;
+
 struct RegistryState {
-    std::shared_ptr<Store> store;  // the registry's store (file store natively, memory in the page); null: samples
+    std::shared_ptr<Store> store;  // the registry's store (file store natively, IndexedDB mirror in the page); null: samples
+    // Called after each change the engine committed to store, with the planner that made it and its result (JSON).
+    // The page keeps the planners until IndexedDB has the batches, to plan again when another tab wrote first.
+    // Empty natively.
+    std::function<void(const Planner&, const std::string& result)> on_commit;
     std::vector<ModelInfo> models;
     int selected_model = 0;
     int selected_version = 0;  // version number; 0: none
@@ -210,6 +217,10 @@ struct StorageState {
     Job check, transfer;
     std::string export_path = "cairn-export.zip";
     std::string message;
+    // The page: export hands the package to the browser (a download named export_path) and import asks it for a
+    // file, whose bytes come back through storage_import_bytes (shell/engine.h). Empty natively: files are used.
+    std::function<void(const std::vector<uint8_t>& bytes, const std::string& name)> save_file;
+    std::function<void()> open_file;
 };
 
 //-----------------------------------------------------------------------------

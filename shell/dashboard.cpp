@@ -1176,6 +1176,19 @@ void draw_playground_panel(App& app) {
 // [SECTION] Storage panel
 //-----------------------------------------------------------------------------
 
+namespace {
+
+// Wrapped, so a long error (which file, which byte) is read in full; failures in the error colour.
+void storage_message(const std::string& msg) {
+    if (msg.empty()) return;
+    bool failed = msg.find("failed") != std::string::npos || msg.rfind("Not saved", 0) == 0;
+    ImGui::PushStyleColor(ImGuiCol_Text, failed ? kBad : ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::TextWrapped("%s", msg.c_str());
+    ImGui::PopStyleColor();
+}
+
+}  // namespace
+
 void draw_storage_panel(App& app) {
     auto& s = app.storage;
     ImGui::BeginChild("usage", ImVec2(S(460), 0), true);
@@ -1202,7 +1215,7 @@ void draw_storage_panel(App& app) {
     if (ImGui::Button("Import")) storage_import_start(app);
     ImGui::EndDisabled();
     if (s.transfer.running || s.transfer.progress > 0) job_progress(s.transfer);
-    if (!s.message.empty()) ImGui::TextDisabled("%s", s.message.c_str());
+    storage_message(s.message);
     ImGui::EndChild();
 
     ImGui::SameLine();

@@ -47,6 +47,14 @@ std::string now_string() {
     return buf;
 }
 
+// Every registry change goes through here: plan, commit (re-planning on a conflict), and hand the planner to the
+// page (RegistryState::on_commit), which commits to IndexedDB later. Planners are kept: they capture by value.
+Json registry_commit(App& app, const Planner& planner) {
+    Json r = commit_plan(*app.registry.store, planner);
+    if (app.registry.on_commit) app.registry.on_commit(planner, r.dump());
+    return r;
+}
+
 }  // namespace
 
 //-----------------------------------------------------------------------------
@@ -349,7 +357,8 @@ void train_stop(App& app) {
                                   {"accuracy", t.curves.train_acc}, {"val_accuracy", t.curves.val_acc}};
             d.metrics = {{"validation", {{"accuracy", t.curves.val_acc.back()}, {"loss", t.curves.val_loss.back()}}}};
             d.created_ms = now_ms();
-            Ref ref = register_version(*app.registry.store, d);
+            Json reg = registry_commit(app, [d](const Store& st) { return plan_register(st, d); });
+            Ref ref{reg["model"].get<std::string>(), reg["version"].get<int64_t>()};
             t.message = "Registered " + ref.str();
             registry_refresh(app);
             for (size_t i = 0; i < app.registry.models.size(); ++i)
@@ -524,8 +533,11 @@ void registry_refresh(App& app) {
     auto& st = app.storage;
     st.backend = s.describe();
     st.used_bytes = 0;
-    for (const auto& key : s.list(""))
-        if (auto b = s.get(key)) st.used_bytes += static_cast<int64_t>(b->size());
+    try {
+        for (const auto& key : s.list(""))
+            if (auto b = s.get(key)) st.used_bytes += static_cast<int64_t>(b->size());
+    } catch (const std::exception&) {  // a value the page has not loaded yet: counted once it is
+    }
     std::vector<IntegrityRow> rows;
     for (auto& m : r.models)
         for (auto& v : m.versions) {
@@ -552,16 +564,18 @@ void registry_apply(App& app) {
         std::string ref = m.name + "/" + std::to_string(p.version);
         try {
             int64_t t = now_ms();
-            if (p.action == "promote") commit_plan(*r.store, [&](const Store& s) { return plan_set_alias(s, ref, p.alias, t, "dashboard"); });
-            else if (p.action == "rollback") commit_plan(*r.store, [&](const Store& s) { return plan_rollback(s, m.name, p.alias, t, "dashboard"); });
-            else if (p.action == "archive") commit_plan(*r.store, [&](const Store& s) { return plan_archive(s, ref, t, "dashboard"); });
-            else if (p.action == "unarchive") commit_plan(*r.store, [&](const Store& s) { return plan_unarchive(s, ref); });
+            std::string model = m.name, alias = p.alias;
+            if (p.action == "promote") registry_commit(app, [=](const Store& s) { return plan_set_alias(s, ref, alias, t, "dashboard"); });
+            else if (p.action == "rollback") registry_commit(app, [=](const Store& s) { return plan_rollback(s, model, alias, t, "dashboard"); });
+            else if (p.action == "archive") registry_commit(app, [=](const Store& s) { return plan_archive(s, ref, t, "dashboard"); });
+            else if (p.action == "unarchive") registry_commit(app, [=](const Store& s) { return plan_unarchive(s, ref); });
             else if (p.action == "annotate") {
                 std::vector<std::string> tags = split_tags(r.edit_tags);
-                commit_plan(*r.store, [&](const Store& s) { return plan_annotate(s, ref, r.edit_notes, tags, t); });
+                std::string notes = r.edit_notes;
+                registry_commit(app, [=](const Store& s) { return plan_annotate(s, ref, notes, tags, t); });
                 r.edit_version = 0;  // reload the edit buffers from what was stored
             }
-            else if (p.action == "delete") commit_plan(*r.store, [&](const Store& s) { return plan_delete(s, ref); });
+            else if (p.action == "delete") registry_commit(app, [=](const Store& s) { return plan_delete(s, ref); });
             r.message = p.action + " " + (p.alias.empty() ? ref : p.alias + " of " + m.name) + ": done";
         } catch (const std::exception& e) {
             r.message = p.action + " failed: " + e.what();
@@ -750,9 +764,13 @@ void storage_export_start(App& app) {
     if (!app.registry.store) return;  // samples: the job only animates
     try {
         Bytes bytes = export_registry(*app.registry.store);
-        std::ofstream f(s.export_path, std::ios::binary);
-        f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-        if (!f) fail("io_error", "cannot write '" + s.export_path + "'");
+        if (s.save_file) {
+            s.save_file(bytes, s.export_path);
+        } else {
+            std::ofstream f(s.export_path, std::ios::binary);
+            f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+            if (!f) fail("io_error", "cannot write '" + s.export_path + "'");
+        }
         s.message = "Exported " + std::to_string(bytes.size()) + " bytes to " + s.export_path;
     } catch (const std::exception& e) {
         s.message = std::string("Export failed: ") + e.what();
@@ -762,19 +780,33 @@ void storage_export_start(App& app) {
 
 void storage_import_start(App& app) {
     auto& s = app.storage;
+    if (s.open_file) {  // the page: the bytes arrive later, through storage_import_bytes
+        s.open_file();
+        return;
+    }
     s.transfer = {"Importing " + s.export_path, 0.0f, 0.0, true};
     if (!app.registry.store) return;
+    std::ifstream f(s.export_path, std::ios::binary);
+    if (!f) {
+        s.message = "Import failed: cannot read '" + s.export_path + "'";
+        s.transfer = {"Import failed", 1.0f, 0.0, false};
+        return;
+    }
+    storage_import_bytes(app, Bytes((std::istreambuf_iterator<char>(f)), {}), s.export_path);
+}
+
+void storage_import_bytes(App& app, const Bytes& bytes, const std::string& what) {
+    auto& s = app.storage;
+    if (!app.registry.store) return;
     try {
-        std::ifstream f(s.export_path, std::ios::binary);
-        if (!f) fail("not_found", "cannot read '" + s.export_path + "'");
-        Bytes bytes((std::istreambuf_iterator<char>(f)), {});
-        Json r = commit_plan(*app.registry.store, [&](const Store& st) { return plan_import(st, bytes, s.export_path); });
-        s.message = "Imported " + std::to_string(r.value("versions", Json::array()).size()) + " versions from " + s.export_path;
+        Json r = registry_commit(app, [bytes, what](const Store& st) { return plan_import(st, bytes, what); });
+        s.message = "Imported " + std::to_string(r.value("versions", Json::array()).size()) + " versions from " + what;
+        s.transfer = {"Imported " + what, 1.0f, 0.0, false};
         registry_refresh(app);
     } catch (const std::exception& e) {
         s.message = std::string("Import failed: ") + e.what();
+        s.transfer = {"Import failed", 1.0f, 0.0, false};
     }
-    s.transfer = {"Imported " + s.export_path, 1.0f, 0.0, false};
 }
 
 void evaluate_version(App& app, int version) {

@@ -36,6 +36,8 @@ void playground_clear(App& app);
 void storage_check_start(App& app);
 void storage_export_start(App& app);
 void storage_import_start(App& app);
+// Imports a package's bytes (what names it in messages); the whole package is verified before anything is written.
+void storage_import_bytes(App& app, const Bytes& bytes, const std::string& what);
 
 // Evaluate: fills app.eval for a version of the selected model.
 void evaluate_version(App& app, int version);

@@ -18,3 +18,6 @@ inline int& imgui_assert_count() {
             std::fprintf(stderr, "dashboard: ImGui check failed: %s (%s:%d)\n", #_EXPR, __FILE__, __LINE__); \
         }                                                                                                  \
     } while (0)
+
+// Widgets report their label and rectangle to shell/widget_map.cpp, which tests use to click them (off by default).
+#define IMGUI_ENABLE_TEST_ENGINE

@@ -3,7 +3,7 @@
 #
 # Counting f32x4 ops in the whole binary is not enough: clang auto-vectorizes plain loops (the reference
 # backend's included), so a simd table that silently forwarded to scalar code would still pass. Instead this
-# looks inside the named microkernels (f32_gemm_<MR>x<NR>__wasmsimd, f32_ppmm_..., see
+# looks inside the named microkernels (f32_gemm_<MR>x<NR>__wasmsimd, f32_ppmm_..., f32_gemv_1x<NR>__wasmsimd, see
 # core/kernels/simd/f32_gemm.cpp), which needs the binary linked with --profiling-funcs so function names
 # survive, and requires each to multiply and add whole f32x4 vectors.
 set -euo pipefail
@@ -14,7 +14,7 @@ report=$(awk '
     / func\[[0-9]+\] </ {
         if (name != "") print name, muls, adds
         name = ""; muls = 0; adds = 0
-        if (match($0, /<f32_(gemm|ppmm)_[0-9]+x[0-9]+__[a-z0-9]+>/)) name = substr($0, RSTART + 1, RLENGTH - 2)
+        if (match($0, /<f32_(gemm|ppmm|gemv)_[0-9]+x[0-9]+__[a-z0-9]+>/)) name = substr($0, RSTART + 1, RLENGTH - 2)
         next
     }
     name != "" && /f32x4\.mul/ { muls++ }
@@ -26,6 +26,9 @@ if [ -z "$report" ]; then
     exit 1
 fi
 status=0
+for op in gemm ppmm gemv; do  # each kind the simd backend dispatches to must be there
+    grep -q "^f32_${op}_" <<<"$report" || { echo "$wasm: no f32_${op}_* microkernel found" >&2; status=1; }
+done
 while read -r name muls adds; do
     echo "$name: f32x4.mul=$muls f32x4.add=$adds"
     case $name in *__wasmsimd) ;; *) echo "  not the wasmsimd variant" >&2; status=1 ;; esac

@@ -36,11 +36,15 @@ export interface OpenOptions {
      * Results are bit-identical whichever build runs.
      */
     threads?: 'auto' | number;
+    /** An instantiated wasm module carrying the mirror bindings (web/mirror_store.cpp) to use instead of loading
+     *  cairn-core: the dashboard page shares the JS API's store this way. */
+    core?: unknown;
 }
 
 /** Which core build Cairn.open chose. */
 export interface BuildInfo {
-    module: 'cairn-core' | 'cairn-core-mt';
+    /** 'caller': a module passed to Cairn.open as `core` */
+    module: 'cairn-core' | 'cairn-core-mt' | 'caller';
     threaded: boolean;
     threads: number;
 }

@@ -131,10 +131,12 @@ function invoke(M, self, fn, ...args) {
 export class Cairn extends EventTarget {
     // options: {db: IndexedDB name (default 'cairn'); memory: true for an in-memory store;
     //           indexedDB / IDBKeyRange: implementations to use (fake-indexeddb in Node); persist: ask the browser to
-    //           keep the data (default true in browsers)}
+    //           keep the data (default true in browsers); core: an instantiated wasm module with the mirror bindings
+    //           of web/mirror_store.cpp to drive instead of loading cairn-core (the dashboard page passes its own);
     //           threads: 'auto' (default) | 1 | N, which core build and how many kernel threads (see chooseCore)}
     static async open(options = {}) {
-        const M = await loadCore(chooseCore(options.threads ?? 'auto'));
+        const M = options.core ?? await loadCore(chooseCore(options.threads ?? 'auto'));
+        M.build ??= { module: 'caller', threaded: false, threads: 1 };  // a module passed in: its own threads
         const cairn = new Cairn(M, options);
         await cairn.#connect();
         return cairn;
@@ -257,7 +259,8 @@ export class Cairn extends EventTarget {
                     throw e;
                 }
                 if (committed === batches.length) {
-                    M.mirrorAccept();
+                    // Only these: the dashboard page may queue more while we wait for IndexedDB.
+                    M.mirrorAcceptFirst(batches.length);
                     this.dispatchEvent(Object.assign(new Event('change'), { keys: batches.flatMap((b) => b.writes.map((w) => w.key)), remote: false }));
                     return result;
                 }

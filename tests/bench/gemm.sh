@@ -45,12 +45,15 @@ import collections, statistics, sys
 path, rounds, reps, tiering, clock = sys.argv[1:6]
 runs = collections.defaultdict(list)
 kernels = {}
+peaks = []
 for line in open(path):
     f = line.split()
     if line.startswith("# bench_gemm"):
         kernels[f[2].rstrip(",")] = f[5].rstrip(",")
     if f and f[0] == "RESULT":
         runs[(f[2], f[1], f[3])].append(float(f[4]))
+    if f and f[0] == "PEAK":
+        peaks.append(float(f[3]))
 med = {key: statistics.median(v) for key, v in runs.items()}
 shapes = list(dict.fromkeys(k[0] for k in runs))
 cols = [("native", "reference"), ("native", "simd"), ("native", "xnnpack"), ("native", "xnnpack-prepacked"),
@@ -73,4 +76,9 @@ print(" | ".join(h.ljust(w[i]) for i, h in enumerate(head)))
 print("-+-".join("-" * x for x in w))
 for r in rows:
     print(" | ".join(c.ljust(w[i]) for i, c in enumerate(r)))
+big = med.get(("256x784x256", "native", "xnnpack-prepacked"))
+if peaks and big:
+    p = statistics.median(peaks)
+    print(f"wasm SIMD128 mul+add peak, measured in the same runs: {p:.2f} GFLOP/s = {p / big:.2f}x native xnnpack on "
+          f"256x784x256, the highest ratio any wasm GEMM could reach on this machine")
 EOF

@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startServer, launch, watch } from './harness.mjs';
+import { flipBlobBit } from '../web/idb_tamper.mjs';
 
 const lines = readFileSync(new URL('../../assets/datasets/iris.csv', import.meta.url), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
 const CLASSES = [...new Set(lines.map((l) => l.at(-1)))].sort();
@@ -141,29 +142,7 @@ test('a record corrupted inside IndexedDB is detected on load with a clear error
     const { page } = await openConsole(context);
     await trainAndRegister(page, 'iris');
     // Flip one bit of the weights blob, behind the API's back.
-    const key = await page.evaluate(() => new Promise((resolve, reject) => {
-        const r = indexedDB.open('cairn');
-        r.onsuccess = () => {
-            const tx = r.result.transaction('records', 'readwrite');
-            const c = tx.objectStore('records').openCursor();
-            let hit = null;
-            c.onsuccess = () => {
-                const cur = c.result;
-                if (!cur) return;
-                if (String(cur.key).startsWith('blob/')) {
-                    const v = cur.value;
-                    v.data = v.data.slice();
-                    v.data[v.data.length - 5] ^= 0x10;
-                    hit = cur.key;
-                    cur.update(v);
-                    return;
-                }
-                cur.continue();
-            };
-            tx.oncomplete = () => (r.result.close(), resolve(hit));
-            tx.onerror = () => reject(tx.error);
-        };
-    }));
+    const key = await page.evaluate(flipBlobBit, { db: 'cairn', fromEnd: 5, mask: 0x10 });
     assert.ok(key);
     await page.reload();
     await page.waitForSelector('body[data-ready=true]');

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -117,6 +118,36 @@ TEST_P(Backend, GemmBlockingAndEmptyK) {
         check_gemm(k(), {5, 7, 0, form == 2, form == 1, true, true, true, 0});
         check_gemm(k(), {5, 7, 0, form == 2, form == 1, false, false, false, 2});
     }
+}
+
+// One row of A (batch-1 inference) takes the simd backend's GEMV: blocks of 8 vectors, single vectors, then
+// scalar columns. These widths hit each path and their seams on every ISA (vectors of 4, 8 or 16 floats).
+TEST_P(Backend, GemvEveryColumnPath) {
+    for (int64_t n : {1, 3, 4, 5, 16, 31, 32, 33, 47, 64, 127, 128, 129, 145, 1000})
+        for (int flags = 0; flags < 8; ++flags)
+            check_gemm(k(), {1, n, 300, false, false, (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0, n % 3});
+    check_gemm(k(), {1, 40, 0, false, false, true, true, true, 1});  // k = 0: only C, bias and ReLU
+}
+
+// A sample's output must not depend on the batch it is in: each row of a batched product equals, bit for bit, the
+// product of that row alone (the GEMV path), including K long enough to be split into blocks and every column path.
+TEST_P(Backend, OneRowEqualsItsRowInABatch) {
+    for (int64_t kk : {int64_t(7), int64_t(784), int64_t(2100)})
+        for (int64_t n : {int64_t(3), int64_t(10), int64_t(129), int64_t(256)}) {
+            const int64_t m = 5;
+            auto a = random_vec(m * kk, 40), b = random_vec(kk * n, 41), bias = random_vec(n, 42);
+            std::vector<float> batch(m * n), one(n);
+            GemmArgs g;
+            g.m = m; g.n = n; g.k = kk; g.a = a.data(); g.lda = kk; g.b = b.data(); g.ldb = n; g.c = batch.data(); g.ldc = n;
+            g.bias = bias.data(); g.relu = true;
+            k().gemm(g);
+            for (int64_t i = 0; i < m; ++i) {
+                g.m = 1; g.a = a.data() + i * kk; g.c = one.data();
+                k().gemm(g);
+                ASSERT_EQ(0, std::memcmp(one.data(), batch.data() + i * n, sizeof(float) * n))
+                    << k().name << ": row " << i << " of a batch of " << m << " differs from it alone, k=" << kk << " n=" << n;
+            }
+        }
 }
 
 TEST_P(Backend, GemmStridedViews) {
@@ -248,6 +279,18 @@ TEST_P(Backend, Reductions) {
                 ASSERT_NEAR(t[r], tr[r], gamma(cols) * mag + 1e-30) << "sum_over_cols " << rows << "x" << cols;
             }
         }
+}
+
+// Float partial sums flushed into a double every few thousand elements: the error bound of a float sum over one
+// block (gamma of the block length) holds for any n, so long gradients (200k parameters) stay accurate.
+TEST_P(Backend, DotProduct) {
+    for (int64_t n : {0, 1, 3, 17, 255, 1000, 4099, 200704}) {
+        auto a = random_vec(n, 50), b = random_vec(n, 51);
+        double mag = 0;
+        for (int64_t i = 0; i < n; ++i) mag += std::fabs(double(a[i]) * b[i]);
+        ASSERT_NEAR(k().dot(a.data(), b.data(), n), ref().dot(a.data(), b.data(), n), gamma(4096 + 2) * mag + 1e-30)
+            << "dot n=" << n;
+    }
 }
 
 TEST_P(Backend, TransposeExact) {

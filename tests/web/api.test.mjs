@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { Cairn, CairnError } from '../../build/wasm/web/cairn.mjs';
+import { flipBlobBit } from './idb_tamper.mjs';
 
 const IRIS_CSV = readFileSync(new URL('../../assets/datasets/iris.csv', import.meta.url), 'utf8');
 const openOn = (indexedDB, db = 'cairn') => Cairn.open({ db, indexedDB, IDBKeyRange });
@@ -22,32 +23,6 @@ function irisRows(cairn) {
 }
 const accuracy = (pred, y) => pred.reduce((a, p, i) => a + (p === y[i] ? 1 : 0), 0) / y.length;
 
-function corruptFirstBlob(indexedDB, db) {
-    return new Promise((resolve, reject) => {
-        const r = indexedDB.open(db);
-        r.onsuccess = () => {
-            const tx = r.result.transaction('records', 'readwrite');
-            const store = tx.objectStore('records');
-            const c = store.openCursor();
-            let key = null;
-            c.onsuccess = () => {
-                const cur = c.result;
-                if (!cur) return;
-                if (String(cur.key).startsWith('blob/')) {
-                    const v = cur.value;
-                    v.data = v.data.slice();
-                    v.data[v.data.length - 1] ^= 0x01;  // one bit of one weight
-                    key = cur.key;
-                    cur.update(v);
-                    return;
-                }
-                cur.continue();
-            };
-            tx.oncomplete = () => (r.result.close(), resolve(key));
-            tx.onerror = () => reject(tx.error);
-        };
-    });
-}
 
 test('datasets: CSV text, bundled, typed arrays; bad input is a CairnError naming the problem', async () => {
     const cairn = await Cairn.open({ memory: true });
@@ -190,7 +165,7 @@ test('registry: export/import round trip as bytes; a corrupted blob is detected 
     assert.equal((await b.registry.verify()).ok, true);
     await b.close();
 
-    const key = await corruptFirstBlob(idbB, 'cairn');
+    const key = await flipBlobBit({ factory: idbB, db: 'cairn' });  // one bit of one weight
     assert.ok(key, 'found a blob record to corrupt');
     const c = await openOn(idbB);
     await assert.rejects(c.registry.get('flowers/1'), (e) => e.code === 'integrity' && /flowers/.test(e.message) && /SHA-256/.test(e.message));

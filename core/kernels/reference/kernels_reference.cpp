@@ -236,6 +236,12 @@ void adam_update(float* w, const float* g, float* m, float* v, int64_t n, float 
     }
 }
 
+double dot(const float* a, const float* b, int64_t n) {
+    double s = 0;
+    for (int64_t i = 0; i < n; ++i) s += double(a[i]) * b[i];
+    return s;
+}
+
 }  // namespace
 
 const Kernels& reference_kernels() {
@@ -243,7 +249,7 @@ const Kernels& reference_kernels() {
         "reference",      gemm,          add,     mul,          scale,          axpy,
         act_forward,      act_backward,  softmax_rows, log_softmax_rows, sum_over_rows, sum_over_cols,
         transpose,        im2col,        col2im,  conv2d_forward, conv2d_backward_data, conv2d_backward_filter,
-        maxpool2x2_forward, maxpool2x2_backward, adam_update,
+        maxpool2x2_forward, maxpool2x2_backward, adam_update, dot,
     };
     return k;
 }

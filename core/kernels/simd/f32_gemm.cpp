@@ -154,6 +154,7 @@ GemmConfig make_config() {
     cfg.pack_b_min_m = INT64_MAX;
 #endif
     cfg.name = "f32_gemm_" CAIRN_STR(CAIRN_GEMM_MR) "x" CAIRN_STR(CAIRN_GEMM_NR) "__" CAIRN_ISA_NAME;
+    gemv_config(cfg);
     return cfg;
 }
 
@@ -238,6 +239,7 @@ namespace {
 
 void gemm_serial(const GemmArgs& g) {
     if (g.m <= 0 || g.n <= 0) return;
+    if (g.m == 1 && !g.trans_a && !g.trans_b) return gemv(g);
     const GemmConfig& cfg = gemm_config();
     const int MR = cfg.mr, NR = cfg.nr;
     const int64_t m = g.m, n = g.n, k = std::max<int64_t>(g.k, 0);
@@ -252,10 +254,8 @@ void gemm_serial(const GemmArgs& g) {
         bias = bias_pad.data();
     }
 
-    // Split K into equal blocks no larger than cfg.kc (784 = 4 x 196, not 3 x 256 + 16). k == 0 still runs one
-    // empty block so the epilogue (C, bias, ReLU) happens.
-    const int64_t kblocks = std::max<int64_t>(1, (k + cfg.kc - 1) / cfg.kc);
-    const int64_t kstep = std::max<int64_t>(1, (k + kblocks - 1) / kblocks);
+    int64_t kblocks = 1, kstep = 1;
+    gemm_k_blocks(cfg, k, kblocks, kstep);
     const int64_t nc_max = std::min<int64_t>(cfg.nc, (n + NR - 1) / NR * NR);
     const int64_t mc_max = std::min<int64_t>(cfg.mc, (m + MR - 1) / MR * MR);
     float* apack = apack_buf.get(mc_max * kstep);

@@ -14,6 +14,9 @@ namespace cairn::simd {
 enum : uint32_t { kGemmLoadC = 1, kGemmRelu = 2 };
 using GemmUkernel = void (*)(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
                              int64_t ldc, const float* bias, uint32_t flags);
+// One row of A: c[gemv_nr] (+)= a[k] · B[k x gemv_nr], B row p at b + p*ldb; same flags and epilogue.
+using GemvUkernel = void (*)(int64_t k, const float* a, const float* b, int64_t ldb, float* c, const float* bias,
+                             uint32_t flags);
 
 // Chosen once for the ISA this file was compiled for (and the cache sizes it was tuned on).
 struct GemmConfig {
@@ -23,9 +26,23 @@ struct GemmConfig {
     int64_t kc, mc, nc;               // cache blocking over K, M and N
     int64_t pack_b_min_m;             // pack B (not transposed) when m exceeds this
     const char* name;                 // the full tile's microkernel, e.g. "f32_gemm_8x32__avx512f"
+    GemvUkernel gemv;                 // m = 1 (core/kernels/simd/f32_gemv.cpp), gemv_nr columns per call
+    int gemv_nr;
 };
+// Filled by f32_gemv.cpp, which owns the GEMV tile choice.
+void gemv_config(GemmConfig& cfg);
 const GemmConfig& gemm_config();
 
+// K is split into equal blocks no larger than cfg.kc (784 = 4 x 196, not 3 x 256 + 16); partial sums pass through C
+// between blocks. The GEMM and the GEMV split K the same way, so a sample's result does not depend on the batch it
+// is in. k == 0 still gives one (empty) block so the epilogue (C, bias, ReLU) happens.
+inline void gemm_k_blocks(const GemmConfig& cfg, int64_t k, int64_t& blocks, int64_t& step) {
+    blocks = k > 0 ? (k + cfg.kc - 1) / cfg.kc : 1;
+    step = k > 0 ? (k + blocks - 1) / blocks : 1;
+}
+
 void gemm(const GemmArgs& g);
+// m = 1, A and B not transposed (batch-1 inference): core/kernels/simd/f32_gemv.cpp. gemm() routes there itself.
+void gemv(const GemmArgs& g);
 
 }  // namespace cairn::simd

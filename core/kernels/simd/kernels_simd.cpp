@@ -266,6 +266,27 @@ void sum_over_rows(const float* x, int64_t ldx, int64_t rows, int64_t cols, floa
     }
 }
 
+// Dot product: four independent vector accumulators (the adds do not wait on each other), flushed into a double
+// every kDotBlock elements so the float partial sums stay short whatever n is.
+double dot(const float* a, const float* b, int64_t n) {
+    constexpr int64_t kDotBlock = 4096;
+    double total = 0;
+    int64_t i = 0;
+    while (i + 4 * kVL <= n) {
+        const int64_t end = std::min(n, i + kDotBlock) - 4 * kVL;
+        vf s0 = vzero(), s1 = vzero(), s2 = vzero(), s3 = vzero();
+        for (; i <= end; i += 4 * kVL) {
+            s0 = vfma(vload(a + i), vload(b + i), s0);
+            s1 = vfma(vload(a + i + kVL), vload(b + i + kVL), s1);
+            s2 = vfma(vload(a + i + 2 * kVL), vload(b + i + 2 * kVL), s2);
+            s3 = vfma(vload(a + i + 3 * kVL), vload(b + i + 3 * kVL), s3);
+        }
+        total += vhsum(vadd(vadd(s0, s1), vadd(s2, s3)));
+    }
+    for (; i < n; ++i) total += double(a[i]) * b[i];
+    return total;
+}
+
 // Row sums: lane-parallel partial sums, then the lanes and the tail.
 void sum_over_cols(const float* x, int64_t ldx, int64_t rows, int64_t cols, float* out) {
     for (int64_t r = 0; r < rows; ++r) {
@@ -439,6 +460,7 @@ const Kernels& simd_kernels() {
         t.maxpool2x2_forward = simd::maxpool2x2_forward;
         t.maxpool2x2_backward = simd::maxpool2x2_backward;
         t.adam_update = simd::adam_update;
+        t.dot = simd::dot;
         return t;
     }();
     return k;
