@@ -33,6 +33,7 @@
 #include "core/model.h"
 #include "core/parallel.h"
 #include "core/train.h"
+#include "tests/bench/peak.h"
 
 #if defined(__EMSCRIPTEN__)
 #include <emscripten/emscripten.h>
@@ -169,27 +170,12 @@ CB_EXPORT int cb_infer(int batch) {
 // [SECTION] Roofline
 //-----------------------------------------------------------------------------
 
-// Peak: independent chains of 4-lane multiply then add (wasm SIMD128 has no FMA, so mul+add is its best case;
-// natively the same 128-bit code is built, which is NOT the native peak). Returns FLOP/s of the best of 3.
+// The roofline's ceiling (tests/bench/peak.h), exported so the driver calls it many times and V8 tiers it up.
 CB_EXPORT double cb_peak_flops() {
-    typedef float v4 __attribute__((vector_size(16)));
-    constexpr int kChains = 12, kIters = 20000;
-    double best = 0;
-    for (int rep = 0; rep < 3; ++rep) {
-        v4 acc[kChains];
-        for (int j = 0; j < kChains; ++j) acc[j] = v4{1.0f, 1.0f, 1.0f, 1.0f} * float(j + 1) * 1e-3f;
-        const v4 m = {0.9999f, 0.9998f, 0.9997f, 0.9996f}, a = {1e-6f, 2e-6f, 3e-6f, 4e-6f};
-        const double t0 = now_s();
-        for (int i = 0; i < kIters; ++i) {
-            for (int j = 0; j < kChains; ++j) acc[j] = acc[j] * m + a;
-        }
-        const double dt = now_s() - t0;
-        float sum = 0;
-        for (int j = 0; j < kChains; ++j) sum += acc[j][0] + acc[j][1] + acc[j][2] + acc[j][3];
-        S().sink += sum;
-        best = std::max(best, double(kIters) * kChains * 8 / dt);
-    }
-    return best;
+    float sink = 0;
+    const double peak = simd128_muladd_peak_flops(now_s, sink);
+    S().sink += sink;
+    return peak;
 }
 
 // The W1 first-layer forward shape through the active kernel table: C[64x256] = A[64x784] B[784x256].
