@@ -631,6 +631,29 @@ void lineage_node(ModelInfo& m, const VersionInfo& v, int& selected, float& righ
     }
 }
 
+// One line of text cut to the space left in the column, with "..." and the whole text as a tooltip when it is cut
+// (hyper-parameters such as an architecture's JSON run far past their column).
+void text_fitted(const std::string& text) {
+    const float avail = ImGui::GetContentRegionAvail().x;
+    if (ImGui::CalcTextSize(text.c_str()).x <= avail) return ImGui::TextUnformatted(text.c_str());
+    const float dots = ImGui::CalcTextSize("...").x;
+    size_t lo = 0, hi = text.size();  // the longest prefix that fits with the dots
+    while (lo < hi) {
+        size_t mid = (lo + hi + 1) / 2;
+        if (ImGui::CalcTextSize(text.c_str(), text.c_str() + mid).x + dots <= avail) lo = mid;
+        else hi = mid - 1;
+    }
+    while (lo > 0 && (static_cast<unsigned char>(text[lo]) & 0xC0) == 0x80) --lo;  // not inside a UTF-8 character
+    ImGui::Text("%.*s...", static_cast<int>(lo), text.c_str());
+    if (ImGui::IsItemHovered()) {
+        ImGui::BeginTooltip();
+        ImGui::PushTextWrapPos(ImGui::GetFontSize() * 40);
+        ImGui::TextUnformatted(text.c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::EndTooltip();
+    }
+}
+
 // Width the lineage column needs so no row (indent + label + every alias) is clipped.
 float lineage_width(const ModelInfo& m) {
     const ImGuiStyle& st = ImGui::GetStyle();
@@ -784,7 +807,7 @@ void draw_registry_panel(App& app) {
         if (ImGui::BeginTable("detail", 2, ImGuiTableFlags_SizingStretchSame)) {
             ImGui::TableNextColumn();
             ImGui::Text("parent: %s", v->parent ? ("v" + std::to_string(v->parent)).c_str() : "none (from scratch)");
-            for (auto& [k, val] : v->hyper) ImGui::Text("%s: %s", k.c_str(), val.c_str());
+            for (auto& [k, val] : v->hyper) text_fitted(k + ": " + val);
             ImGui::TableNextColumn();
             if (r.edit_version != v->number) {  // a new selection (or a refresh) starts from what is stored
                 r.edit_version = v->number;
