@@ -8,10 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const { chromium } = require('../node_modules/playwright-core');
+import { launch } from './harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cairn = join(root, 'build/native/native/cairn');
@@ -49,12 +46,7 @@ before(async () => {
   server = spawn(cairn, ['serve', '--root', webRoot, '--port', String(port)], { stdio: 'ignore' });
   base = `http://127.0.0.1:${port}`;
   await waitForServer(`${base}/index.html`);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-      '--disable-quic'],  // playwright gives the browser a fresh profile of its own
-  });
+  browser = await launch();  // the same headless Chromium as the other browser tests; here behind `cairn serve`
 });
 
 after(async () => {

@@ -4,24 +4,15 @@
 //   - train iris -> promote v1 -> train again -> promote v2 -> roll back: the alias and its history in IndexedDB
 //   - a version registered through the JS API in another page appears in the dashboard; everything survives a reload
 //   - Storage: Export downloads a package; Import takes a file (a bad one: a clear error, nothing written)
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, launch, watch } from './harness.mjs';
+import { serverAndBrowser, watch } from './harness.mjs';
 
-let server, browser;
+const env = serverAndBrowser();
 const problems = [];
-
-before(async () => {
-    server = await startServer();
-    browser = await launch();
-});
-after(async () => {
-    await browser?.close();
-    await server?.close();
-});
 
 async function frames(page, n = 4) {
     await page.evaluate((k) => new Promise((resolve) => {
@@ -36,7 +27,7 @@ async function openDashboard(context, db) {
     const log = watch(page, []);
     page.on('pageerror', (e) => problems.push(String(e)));
     page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
-    await page.goto(`${server.url}/index.html?db=${db}`);
+    await page.goto(`${env.server.url}/index.html?db=${db}`);
     await page.waitForFunction(() => window.cairnDashboard, null, { timeout: 60000 });
     await frames(page);
     page.log = log;
@@ -112,7 +103,7 @@ async function jsApi(page, db, fn, arg) {
 }
 
 test('train, register, promote, promote again and roll back by clicking; the JS API sees it; it survives a reload', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+    const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
     const db = 'dash-flow';
     const page = await openDashboard(context, db);
     assert.match((await status(page)).backend, /IndexedDB store "dash-flow"/);
@@ -152,7 +143,7 @@ test('train, register, promote, promote again and roll back by clicking; the JS 
 
     // A version registered through the JS API in another page of the origin shows up in the dashboard.
     const other = await context.newPage();
-    await other.goto(`${server.url}/console.html?db=${db}`).catch(() => {});
+    await other.goto(`${env.server.url}/console.html?db=${db}`).catch(() => {});
     const ref = await jsApi(other, db, async (cairn) => {
         const model = await cairn.train(cairn.datasets.bundled('iris'), { epochs: 2, seed: 7, worker: false });
         return (await cairn.registry.register(model, { name: 'iris-mlp' })).ref;
@@ -173,7 +164,7 @@ test('train, register, promote, promote again and roll back by clicking; the JS 
 
 test('Storage: Export downloads the registry package, Import takes a file, a bad file is refused with nothing written', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cairn-dash-'));
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, acceptDownloads: true });
+    const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, acceptDownloads: true });
     const page = await openDashboard(context, 'dash-export');
     await trainIris(page);
 
@@ -216,7 +207,7 @@ test('Storage: Export downloads the registry package, Import takes a file, a bad
 });
 
 test('a tab that missed another tab\'s change re-plans on the conflict; large values are fetched on demand', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+    const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
     const db = 'dash-conflict';
     // This dashboard never hears of other tabs' commits (no BroadcastChannel), so its mirror goes stale.
     await context.addInitScript(() => { if (location.pathname.endsWith('/index.html')) delete window.BroadcastChannel; });
@@ -225,7 +216,7 @@ test('a tab that missed another tab\'s change re-plans on the conflict; large va
 
     // Another page registers v2 behind its back; then a version 1.1 MB large (chunked in IndexedDB, loaded lazily).
     const other = await context.newPage();
-    await other.goto(`${server.url}/console.html?db=${db}`).catch(() => {});
+    await other.goto(`${env.server.url}/console.html?db=${db}`).catch(() => {});
     const refs = await jsApi(other, db, async (cairn) => {
         const iris = await cairn.train(cairn.datasets.bundled('iris'), { epochs: 2, seed: 7, worker: false });
         const a = (await cairn.registry.register(iris, { name: 'iris-mlp' })).ref;

@@ -4,6 +4,7 @@ import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const WEB_ROOT = fileURLToPath(new URL('../../build/wasm/web/', import.meta.url));
@@ -38,6 +39,21 @@ export async function launch() {
                '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
                '--disable-quic'],
     });
+}
+
+// One server and one browser for the calling test file: registers its before/after hooks and returns the object
+// whose .server and .browser are set once they have started.
+export function serverAndBrowser() {
+    const env = { server: null, browser: null };
+    before(async () => {
+        env.server = await startServer();
+        env.browser = await launch();
+    });
+    after(async () => {
+        await env.browser?.close();
+        await env.server?.close();
+    });
+    return env;
 }
 
 // Collects the page's console errors and uncaught exceptions so a failing test shows them.

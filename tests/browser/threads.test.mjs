@@ -2,24 +2,16 @@
 // cross-origin isolated and Cairn.open's default ('auto') must choose cairn-core-mt. Oracle: the single-threaded build
 // forced in the same page must give bit-identical predictions after training with the same seed, in the page's
 // thread and in the training worker (whose wasm threads are workers nested in it).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, watch } from './harness.mjs';
+import { serverAndBrowser, watch } from './harness.mjs';
 
-let server, browser;
-before(async () => {
-    server = await startServer();
-    browser = await launch();
-});
-after(async () => {
-    await browser?.close();
-    await server?.close();
-});
+const env = serverAndBrowser();
 
 test('cross-origin isolated page: the loader chooses the threaded build; iris and digits train and predict bit-identically to the single build', async () => {
-    const page = await browser.newPage();
+    const page = await env.browser.newPage();
     const log = watch(page);
-    await page.goto(`${server.url}/console.html?db=threads-test`);
+    await page.goto(`${env.server.url}/console.html?db=threads-test`);
     await page.waitForSelector('body[data-ready=true]', { timeout: 60000 }).catch((e) => {
         throw new Error(`console did not start: ${e.message}\n${log.join('\n')}`);
     });

@@ -1,10 +1,10 @@
 // The page and the JS API in headless Chromium against real IndexedDB: train iris in the page (in a worker),
 // register, reload, identical predictions; two tabs registering at once; a corrupted record detected on load; a
 // quota error that leaves the registry as it was; the embed example; frame times while training.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startServer, launch, watch } from './harness.mjs';
+import { serverAndBrowser, watch } from './harness.mjs';
 import { flipBlobBit } from '../web/idb_tamper.mjs';
 
 const lines = readFileSync(new URL('../../assets/datasets/iris.csv', import.meta.url), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
@@ -12,20 +12,12 @@ const CLASSES = [...new Set(lines.map((l) => l.at(-1)))].sort();
 const IRIS_X = lines.flatMap((l) => l.slice(0, -1).map(Number));
 const IRIS_Y = lines.map((l) => CLASSES.indexOf(l.at(-1)));
 
-let server, browser;
-before(async () => {
-    server = await startServer();
-    browser = await launch();
-});
-after(async () => {
-    await browser?.close();
-    await server?.close();
-});
+const env = serverAndBrowser();
 
 async function openConsole(context) {
     const page = await context.newPage();
     const log = watch(page);
-    await page.goto(`${server.url}/console.html`);
+    await page.goto(`${env.server.url}/console.html`);
     await page.waitForSelector('body[data-ready=true]', { timeout: 30000 }).catch((e) => {
         throw new Error(`console did not start: ${e.message}\n${log.join('\n')}`);
     });
@@ -65,7 +57,7 @@ const recordKeys = (page) =>
     }));
 
 test('train iris in the page (worker), register, reload: the version is there with identical predictions', async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     const { page, log } = await openConsole(context);
     assert.equal(await page.evaluate(() => crossOriginIsolated), true);
     await page.fill('#epochs', '40');
@@ -116,7 +108,7 @@ test('train iris in the page (worker), register, reload: the version is there wi
 });
 
 test('two tabs registering at once lose and duplicate nothing; the other tab is told and refreshes', async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     const a = await openConsole(context), b = await openConsole(context);
     // Both tabs hold a trained model first, then fire five registrations each at the same moment.
     const prep = (page) => page.evaluate(async () => {
@@ -138,7 +130,7 @@ test('two tabs registering at once lose and duplicate nothing; the other tab is 
 });
 
 test('a record corrupted inside IndexedDB is detected on load with a clear error', async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     const { page } = await openConsole(context);
     await trainAndRegister(page, 'iris');
     // Flip one bit of the weights blob, behind the API's back.
@@ -159,7 +151,7 @@ test('a record corrupted inside IndexedDB is detected on load with a clear error
 });
 
 test('a quota error during a registration leaves the registry exactly as it was', async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     const { page } = await openConsole(context);
     await trainAndRegister(page, 'iris');
     const keysBefore = await recordKeys(page);
@@ -197,13 +189,13 @@ test('a quota error during a registration leaves the registry exactly as it was'
 });
 
 test('the embed example classifies with iris@production', async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     const { page } = await openConsole(context);
     const ref = await trainAndRegister(page, 'iris', 60);
     await page.evaluate((r) => window.cairnConsole.cairn.registry.promote(r), ref);
     const embed = await context.newPage();
     const log = watch(embed);
-    await embed.goto(`${server.url}/examples/embed.html`);
+    await embed.goto(`${env.server.url}/examples/embed.html`);
     await embed.waitForSelector('body[data-ready]');
     assert.equal(await embed.getAttribute('body', 'data-ready'), 'model', log.join('\n'));
     const classes = await embed.evaluate((rows) => rows.map((x) => window.classify(x)), lines.map((l) => l.slice(0, -1).map(Number)));
@@ -217,7 +209,7 @@ test('the embed example classifies with iris@production', async () => {
 });
 
 test('training in the worker pauses, resumes and cancels', async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     const { page } = await openConsole(context);
     const r = await page.evaluate(async () => {
         const { cairn } = window.cairnConsole;
@@ -244,7 +236,7 @@ test('training in the worker pauses, resumes and cancels', async () => {
 });
 
 test('frame times while training: worker vs. on the page thread (figures, not asserted)', async () => {
-    const context = await browser.newContext();
+    const context = await env.browser.newContext();
     const { page } = await openConsole(context);
     const figures = await page.evaluate(async () => {
         const { cairn } = window.cairnConsole;
