@@ -515,14 +515,28 @@ void refuse_if_aliased(const Json& rec, const Ref& ref, const char* doing) {
         fail("alias_in_use", std::string("cannot ") + doing + " " + ref.str() + ": alias(es) " + join(names) +
                                  " point at it; move or remove them first");
 }
+
+// The model record as read for an update of one of its versions, which must still exist when the change commits.
+Json read_version_for_update(const Store& s, Reader& r, const Ref& target) {
+    Json rec = read_model_for_update(s, r, target.model);
+    if (!r.raw(key_version(target.model, target.version))) fail("not_found", target.str() + " was deleted");
+    return rec;
+}
+
+// The edited notes and tags of a version in a model record; null when it has none (or the record predates them).
+const Json* annotation_of(const Json& rec, const std::string& version) {
+    if (!rec.contains("annotations") || !rec["annotations"].is_object()) return nullptr;
+    auto it = rec["annotations"].find(version);
+    return it == rec["annotations"].end() ? nullptr : &*it;
+}
+
 }  // namespace
 
 Plan plan_archive(const Store& s, const std::string& ref, int64_t time_ms, const std::string& reason) {
     Plan p;
     Reader r{s, p.batch};
     Ref target = resolve(s, ref);
-    Json rec = read_model_for_update(s, r, target.model);
-    if (!r.raw(key_version(target.model, target.version))) fail("not_found", target.str() + " was deleted");
+    Json rec = read_version_for_update(s, r, target);
     refuse_if_aliased(rec, target, "archive");
     p.result = {{"model", target.model}, {"version", target.version}};
     std::string k = std::to_string(target.version);
@@ -536,8 +550,7 @@ Plan plan_unarchive(const Store& s, const std::string& ref) {
     Plan p;
     Reader r{s, p.batch};
     Ref target = resolve(s, ref);
-    Json rec = read_model_for_update(s, r, target.model);
-    if (!r.raw(key_version(target.model, target.version))) fail("not_found", target.str() + " was deleted");
+    Json rec = read_version_for_update(s, r, target);
     p.result = {{"model", target.model}, {"version", target.version}};
     if (!rec["archived"].contains(std::to_string(target.version))) return p;
     rec["archived"].erase(std::to_string(target.version));
@@ -550,8 +563,7 @@ Plan plan_annotate(const Store& s, const std::string& ref, const std::string& no
     Plan p;
     Reader r{s, p.batch};
     Ref target = resolve(s, ref);
-    Json rec = read_model_for_update(s, r, target.model);
-    if (!r.raw(key_version(target.model, target.version))) fail("not_found", target.str() + " was deleted");
+    Json rec = read_version_for_update(s, r, target);
     p.result = {{"model", target.model}, {"version", target.version}, {"notes", notes}, {"tags", tags}};
     if (!rec.contains("annotations") || !rec["annotations"].is_object()) rec["annotations"] = Json::object();
     rec["annotations"][std::to_string(target.version)] = {{"notes", notes}, {"tags", tags}, {"time_ms", time_ms}};
@@ -567,11 +579,8 @@ Json version_annotation(const Json& record, const Json& manifest) {
                 if (t.is_string()) out.push_back(t);
         return out;
     };
-    std::string k = manifest.contains("version") ? manifest["version"].dump() : "";
-    if (record.contains("annotations") && record["annotations"].is_object() && record["annotations"].contains(k)) {
-        const Json& a = record["annotations"][k];
-        return {{"notes", a.value("notes", std::string())}, {"tags", tags_of(a.value("tags", Json()))}, {"edited_ms", a.value("time_ms", Json())}};
-    }
+    if (const Json* a = annotation_of(record, manifest.contains("version") ? manifest["version"].dump() : ""))
+        return {{"notes", a->value("notes", std::string())}, {"tags", tags_of(a->value("tags", Json()))}, {"edited_ms", a->value("time_ms", Json())}};
     return {{"notes", manifest.value("notes", std::string())}, {"tags", tags_of(manifest.value("tags", Json()))}, {"edited_ms", nullptr}};
 }
 
@@ -579,9 +588,8 @@ Plan plan_delete(const Store& s, const std::string& ref) {
     Plan p;
     Reader r{s, p.batch};
     Ref target = resolve(s, ref);
-    Json rec = read_model_for_update(s, r, target.model);
+    Json rec = read_version_for_update(s, r, target);
     std::string vkey = key_version(target.model, target.version);
-    if (!r.raw(vkey)) fail("not_found", target.str() + " was deleted");
     refuse_if_aliased(rec, target, "delete");
     rec["archived"].erase(std::to_string(target.version));
     if (rec.contains("annotations") && rec["annotations"].is_object()) rec["annotations"].erase(std::to_string(target.version));
@@ -778,9 +786,7 @@ Bytes export_version(const Store& s, const std::string& ref) {
     Json entry = {{"name", r.model}, {"description", rec["description"]}, {"tags", rec["tags"]},
                   {"created_ms", rec["created_ms"]}, {"last_version", r.version}, {"aliases", Json::object()},
                   {"archived", Json::object()}, {"annotations", Json::object()}, {"history", Json::array()}, {"versions", Json::array()}};
-    std::string k = std::to_string(r.version);
-    if (rec.contains("annotations") && rec["annotations"].is_object() && rec["annotations"].contains(k))
-        entry["annotations"][k] = rec["annotations"][k];
+    if (const Json* a = annotation_of(rec, std::to_string(r.version))) entry["annotations"][std::to_string(r.version)] = *a;
     export_one(s, r, entry, pkg);
     pkg.header["models"].push_back(entry);
     return package_encode(pkg);
@@ -857,9 +863,8 @@ Plan plan_import(const Store& s, const Bytes& file, const std::string& what) {
                 } catch (const Error& err) {
                     bad("invalid_format", where + ": " + err.what());
                 }
-                bool listed = false;
-                for (const Json& man : e["versions"]) listed = listed || man["version"].dump() == v;
-                if (!listed) bad("invalid_format", where + " is not in the file");
+                if (std::none_of(vs.begin(), vs.end(), [&key = v](int64_t x) { return std::to_string(x) == key; }))
+                    bad("invalid_format", where + " is not in the file");
             }
         }
         for (const Json& he : e["history"])

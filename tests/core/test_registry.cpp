@@ -450,6 +450,12 @@ TEST(Registry, ImportRejectsBadFilesWritingNothing) {
     EXPECT_EQ(rejected(edited([](Json& h) { h["models"][0]["versions"][0]["weights"]["size"] = 3; })), "invalid_manifest");
     EXPECT_EQ(rejected(edited([](Json& h) { h["models"][0]["versions"][0]["weights"]["tensors"][0]["shape"] = {1}; })), "integrity");
     EXPECT_EQ(rejected(edited([](Json& h) { h["models"][0]["versions"].erase(0); })), "invalid_format");  // orphan blob
+    // Annotations: of a version not in the file, with a bad tag, or not an object.
+    EXPECT_EQ(rejected(edited([](Json& h) { h["models"][0]["annotations"]["99"] = {{"notes", ""}, {"tags", Json::array()}}; })), "invalid_format");
+    EXPECT_EQ(rejected(edited([](Json& h) {
+                  h["models"][0]["annotations"][h["models"][0]["versions"][0]["version"].dump()] = {{"notes", ""}, {"tags", {"a,b"}}};
+              })), "invalid_format");
+    EXPECT_EQ(rejected(edited([](Json& h) { h["models"][0]["annotations"] = Json::array(); })), "invalid_format");
     // Any single flipped byte anywhere in the file is rejected (the header and every blob carry a SHA-256).
     for (int i = 0; i < 200; ++i) {
         Bytes f = file;
