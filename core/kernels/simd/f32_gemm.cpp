@@ -273,7 +273,7 @@ void gemm_serial(const GemmArgs& g) {
         for (int64_t kb = 0; kb < kblocks; ++kb) {
             const int64_t pc = std::min(k, kb * kstep), kc = std::min(kstep, k - pc);
             const bool last = kb == kblocks - 1;
-            const uint32_t flags = ((pc > 0 || g.accumulate) ? kGemmLoadC : 0u) | ((last && g.relu) ? kGemmRelu : 0u);
+            const uint32_t flags = gemm_k_block_flags(g, pc, last);
             const float* bias_blk = last && bias ? bias + jc : nullptr;
             for (int64_t jr = 0; jr < ncur; jr += NR) {
                 const int64_t cols = std::min<int64_t>(NR, ncur - jr);

@@ -1,9 +1,9 @@
 // f32 GEMV for the simd backend: C[1 x n] (+)= a[1 x k] · B[k x n], the shape of batch-1 inference.
 //
 // Why not the GEMM's 1-row microkernel: with one row of A there is no reuse of a loaded B vector across rows, so
-// the cost per step is the broadcast of a[p] plus the B loads. The GEMM's tile is only NR columns wide (8 on wasm)
-// and its K blocking reloads C several times; here one broadcast feeds kGemvNV vectors of B, the whole of K runs
-// in registers, and B (the layer's weights) streams through once, row by row, in its stored layout.
+// the cost per step is the broadcast of a[p] plus the B loads. The GEMM's tile is only NR columns wide (8 on wasm);
+// here one broadcast feeds kGemvNV vectors of B, and B (the layer's weights) streams through row by row in its
+// stored layout. K is split into the GEMM's blocks, so a row alone gives the same bits as that row in a batch.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -16,8 +16,7 @@ namespace cairn::simd {
 
 namespace {
 
-
-// NV vectors of columns, the whole of K. Epilogue as in the GEMM: old C, then bias, then ReLU on the final sum.
+// NV vectors of columns over k steps. Epilogue as in the GEMM: old C, then bias, then ReLU on the final sum.
 template <int NV>
 HWY_INLINE void gemv_cols(int64_t k, const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, int64_t ldb,
                           float* HWY_RESTRICT c, const float* HWY_RESTRICT bias, uint32_t flags) {
@@ -80,7 +79,7 @@ void gemv(const GemmArgs& g) {
         for (int64_t kb = 0; kb < kblocks; ++kb) {
             const int64_t pc = std::min(k, kb * kstep), kc = std::min(kstep, k - pc);
             const bool last = kb == kblocks - 1;
-            const uint32_t flags = ((pc > 0 || g.accumulate) ? kGemmLoadC : 0u) | ((last && g.relu) ? kGemmRelu : 0u);
+            const uint32_t flags = gemm_k_block_flags(g, pc, last);
             kernel(kc, g.a + pc, b + pc * ldb, ldb, c, last ? bias : nullptr, flags);
         }
     };

@@ -40,6 +40,10 @@ inline void gemm_k_blocks(const GemmConfig& cfg, int64_t k, int64_t& blocks, int
     blocks = k > 0 ? (k + cfg.kc - 1) / cfg.kc : 1;
     step = k > 0 ? (k + blocks - 1) / blocks : 1;
 }
+// A K block's microkernel flags: old C after the first block (or when accumulating), ReLU on the last block's sum.
+inline uint32_t gemm_k_block_flags(const GemmArgs& g, int64_t pc, bool last) {
+    return ((pc > 0 || g.accumulate) ? kGemmLoadC : 0u) | ((last && g.relu) ? kGemmRelu : 0u);
+}
 
 void gemm(const GemmArgs& g);
 // m = 1, A and B not transposed (batch-1 inference): core/kernels/simd/f32_gemv.cpp. gemm() routes there itself.
