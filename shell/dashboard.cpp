@@ -609,15 +609,20 @@ void draw_train_panel(App& app) {
 
 namespace {
 
+// "v3  0.968": a lineage row's text before its aliases.
+std::string lineage_label(const VersionInfo& v) {
+    char label[64];
+    std::snprintf(label, sizeof label, "v%d  %.3f", v.number, v.metrics.count("accuracy") ? v.metrics.at("accuracy") : 0.0f);
+    return label;
+}
+
 // right_edge: the rightmost x any row reached (for the layout check in the tests).
 void lineage_node(ModelInfo& m, const VersionInfo& v, int& selected, float& right_edge) {
     bool has_children = std::any_of(m.versions.begin(), m.versions.end(), [&](auto& x) { return x.parent == v.number; });
     ImGuiTreeNodeFlags f = ImGuiTreeNodeFlags_DefaultOpen | ImGuiTreeNodeFlags_OpenOnArrow | ImGuiTreeNodeFlags_SpanAvailWidth;
     if (!has_children) f |= ImGuiTreeNodeFlags_Leaf;
     if (selected == v.number) f |= ImGuiTreeNodeFlags_Selected;
-    char label[128];
-    std::snprintf(label, sizeof label, "v%d  %.3f", v.number, v.metrics.count("accuracy") ? v.metrics.at("accuracy") : 0.0f);
-    bool open = ImGui::TreeNodeEx(reinterpret_cast<void*>(static_cast<intptr_t>(v.number)), f, "%s", label);
+    bool open = ImGui::TreeNodeEx(reinterpret_cast<void*>(static_cast<intptr_t>(v.number)), f, "%s", lineage_label(v).c_str());
     if (ImGui::IsItemClicked()) selected = v.number;
     for (auto& a : v.aliases) {
         ImGui::SameLine(0, 0);
@@ -662,9 +667,7 @@ float lineage_width(const ModelInfo& m) {
         int depth = 0;  // bounded by the version count, in case stored parents form a cycle
         for (const VersionInfo* p = &v; p->parent && depth < int(m.versions.size()); ++depth)
             if (!(p = m.find(p->parent))) break;
-        char label[128];
-        std::snprintf(label, sizeof label, "v%d  %.3f", v.number, v.metrics.count("accuracy") ? v.metrics.at("accuracy") : 0.0f);
-        float w = depth * st.IndentSpacing + ImGui::GetTreeNodeToLabelSpacing() + ImGui::CalcTextSize(label).x;
+        float w = depth * st.IndentSpacing + ImGui::GetTreeNodeToLabelSpacing() + ImGui::CalcTextSize(lineage_label(v).c_str()).x;
         for (auto& a : v.aliases) w += ImGui::CalcTextSize((" @" + a).c_str()).x;
         widest = std::max(widest, w);
     }
