@@ -9,10 +9,7 @@ std::optional<Bytes> MemoryStore::get(const std::string& key) const {
 }
 
 std::vector<std::string> MemoryStore::list(const std::string& prefix) const {
-    std::vector<std::string> keys;
-    for (auto it = data_.lower_bound(prefix); it != data_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
-        keys.push_back(it->first);
-    return keys;
+    return keys_with_prefix(data_, prefix);
 }
 
 bool conditions_hold(const Store& store, const Batch& batch) {

@@ -50,6 +50,15 @@ public:
     virtual std::string describe() const = 0;
 };
 
+// Store::list over a map ordered by key: the keys starting with prefix, in order (memory stores and mirrors).
+template <class Map>
+std::vector<std::string> keys_with_prefix(const Map& data, const std::string& prefix) {
+    std::vector<std::string> keys;
+    for (auto it = data.lower_bound(prefix); it != data.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+        keys.push_back(it->first);
+    return keys;
+}
+
 // In-memory store: tests, Node scripts, and the browser when IndexedDB is unavailable.
 class MemoryStore : public Store {
 public:
