@@ -198,19 +198,21 @@ CB_EXPORT double cb_gemm_flops() {
 
 // Where a W1 step's time goes, measured piece by piece with the step's own shapes (PROFILE.md): ops 0-7 are the
 // step's GEMMs through the kernel table, 8 the Adam update of all 235,146 parameters, 9 one whole Trainer step.
-// Returns the best of 5 in microseconds; cb_train_begin(1, ...) must have run for op 9.
+// W2 at batch 1 likewise: ops 10-12 are its three layers' products (m = 1), 13 one whole Model::forward.
+// Returns the best of 5 in microseconds; cb_train_begin(1, ...) must have run for op 9, cb_infer_begin for op 13.
 CB_EXPORT double cb_step_part_us(int op) {
     struct Shape { int64_t m, n, k; bool ta, tb, bias_relu; };
-    static const Shape shapes[8] = {
+    static const Shape shapes[13] = {
         {64, 256, 784, false, false, true}, {64, 128, 256, false, false, true}, {64, 10, 128, false, false, false},
         {784, 256, 64, true, false, false}, {256, 128, 64, true, false, false}, {128, 10, 64, true, false, false},
-        {64, 128, 10, false, true, false}, {64, 256, 128, false, true, false}};
+        {64, 128, 10, false, true, false}, {64, 256, 128, false, true, false}, {}, {},
+        {1, 256, 784, false, false, true}, {1, 128, 256, false, false, true}, {1, 10, 128, false, false, false}};
     static std::vector<float> a(784 * 256, 0.5f), b(784 * 256, 0.25f), c(784 * 256), bias(784, 0.1f);
     static std::vector<float> w(235146, 0.1f), g(235146, 0.01f), m(235146), v(235146);
     double best = 1e30;
     for (int rep = 0; rep < 5; ++rep) {
         const double t0 = now_s();
-        if (op < 8) {
+        if (op < 8 || (op >= 10 && op < 13)) {
             const Shape& s = shapes[op];
             GemmArgs x;
             x.m = s.m; x.n = s.n; x.k = s.k;
@@ -221,8 +223,10 @@ CB_EXPORT double cb_step_part_us(int op) {
             kernels().gemm(x);
         } else if (op == 8) {
             kernels().adam_update(w.data(), g.data(), m.data(), v.data(), int64_t(w.size()), 1e-3f, 0.9f, 0.999f, 1e-8f, 0.f);
-        } else {
+        } else if (op == 9) {
             if (!cb_train_step()) cb_train_begin(1, 64, 1e-3f, int(S().all.size()));
+        } else {
+            cb_infer(1);
         }
         best = std::min(best, (now_s() - t0) * 1e6);
     }

@@ -65,11 +65,23 @@ for (const [name, us] of [...libc.entries()].sort((a, b) => b[1] - a[1]).slice(0
     console.log(`${(100 * us / total).toFixed(1).padStart(6)}%  ${(us / 1e3).toFixed(0).padStart(7)} ms  ${name.slice(0, 110)}`);
 }
 
-// The same step taken apart with direct timers (cb_step_part_us): GEMMs by shape, Adam, and the whole step.
+// The same work taken apart with direct timers (cb_step_part_us): for W1 and W3 a training step (GEMMs by shape,
+// Adam, the whole step), for W2 a batch-1 forward pass (each layer's product, the whole pass).
+const pieces = workload === 'W2' ? 'B1' : 'STEP';
 const parts = spawnSync(process.execPath, ['--no-experimental-fetch', path.join(here, 'node_peer.mjs'), '--peer', 'cairn',
-    '--threads', '1', '--workloads', 'STEP', '--module', module, '--quick'], { cwd: root, encoding: 'utf8' });
+    '--threads', '1', '--workloads', pieces, '--module', module, '--quick'], { cwd: root, encoding: 'utf8' });
 const line = parts.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-if (line) {
+if (line && pieces === 'B1') {
+    const b1 = JSON.parse(line.slice(7)).B1;
+    const whole = b1['whole forward'].us;
+    let sum = 0;
+    console.log(`\none W2 forward pass at batch 1, piece by piece, best of 50 after tier-up:`);
+    for (const [name, r] of Object.entries(b1)) {
+        if (name !== 'whole forward') sum += r.us;
+        console.log(`${r.us.toFixed(2).padStart(8)} µs  ${name}${r.gflops ? `  ${r.gflops.toFixed(1)} GFLOP/s` : ''}`);
+    }
+    console.log(`${(whole - sum).toFixed(2).padStart(8)} µs  rest (layer calls, tensor allocation, shape checks)`);
+} else if (line) {
     const st = JSON.parse(line.slice(7)).STEP;
     const whole = st['whole step'].us;
     let sum = 0;

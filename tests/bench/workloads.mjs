@@ -194,6 +194,19 @@ export async function runTfjs(tf, d, { backend, threads, workloads, quick, wasmP
             if (w === 'W1') out.W1 = await tfTrainWorkload(tf, d, sp.w1, tfMlp, [784], maxSeconds);
             if (w === 'W2') out.W2 = await tfInfer(tf, d, sp.w2);
             if (w === 'W3') out.W3 = await tfTrainWorkload(tf, d, sp.w3, tfCnn, [28, 28, 1], maxSeconds);
+            if (w === 'B1') {
+                // W2 at batch 1 taken apart (PROFILE.md): each layer's m = 1 product, then one whole forward pass.
+                M._cb_infer_begin();
+                const names = ['layer 1 1x256x784', 'layer 2 1x128x256', 'layer 3 1x10x128', 'whole forward'];
+                const flops = [[256, 784], [128, 256], [10, 128]];
+                out.B1 = {};
+                for (let i = 0; i < names.length; ++i) {
+                    for (let j = 0; j < 300; ++j) M._cb_step_part_us(10 + i);
+                    let best = Infinity;
+                    for (let j = 0; j < 50; ++j) best = Math.min(best, M._cb_step_part_us(10 + i));
+                    out.B1[names[i]] = i < 3 ? { us: best, gflops: 2 * flops[i][0] * flops[i][1] / best / 1e3 } : { us: best };
+                }
+            }
         } catch (e) { out[w] = { error: String(e.message || e).split('\n')[0].slice(0, 200) }; }
     }
     return out;
@@ -273,6 +286,19 @@ export async function runCairn(M, d, { workloads, quick, threads }) {
                     let best = Infinity;
                     for (let i = 0; i < 10; ++i) best = Math.min(best, M._cb_step_part_us(op));
                     out.STEP[names[op]] = op < 8 ? { us: best, gflops: 2 * flops[op].reduce((a, b) => a * b, 1) / best / 1e3 } : { us: best };
+                }
+            }
+            if (w === 'B1') {
+                // W2 at batch 1 taken apart (PROFILE.md): each layer's m = 1 product, then one whole forward pass.
+                M._cb_infer_begin();
+                const names = ['layer 1 1x256x784', 'layer 2 1x128x256', 'layer 3 1x10x128', 'whole forward'];
+                const flops = [[256, 784], [128, 256], [10, 128]];
+                out.B1 = {};
+                for (let i = 0; i < names.length; ++i) {
+                    for (let j = 0; j < 300; ++j) M._cb_step_part_us(10 + i);
+                    let best = Infinity;
+                    for (let j = 0; j < 50; ++j) best = Math.min(best, M._cb_step_part_us(10 + i));
+                    out.B1[names[i]] = i < 3 ? { us: best, gflops: 2 * flops[i][0] * flops[i][1] / best / 1e3 } : { us: best };
                 }
             }
         } catch (e) { out[w] = { error: String(e.message || e).split('\n')[0].slice(0, 200) }; }
