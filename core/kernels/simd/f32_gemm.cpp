@@ -188,7 +188,13 @@ private:
 void pack_a_block(const GemmArgs& g, int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr, float* dst) {
     for (int64_t ip = 0; ip < rows; ip += mr, dst += kc * mr) {
         const int64_t valid = std::min<int64_t>(mr, rows - ip);
-        if (g.trans_a) {
+        if (g.trans_a && valid == kMR && mr == kMR) {  // fixed-count copies, which the compiler turns into vectors
+            for (int64_t p = 0; p < kc; ++p) {
+                const float* src = g.a + (p0 + p) * g.lda + i0 + ip;
+                float* d = dst + p * kMR;
+                CAIRN_UNROLL for (int r = 0; r < kMR; ++r) d[r] = src[r];
+            }
+        } else if (g.trans_a) {
             for (int64_t p = 0; p < kc; ++p) {
                 const float* src = g.a + (p0 + p) * g.lda + i0 + ip;
                 float* d = dst + p * mr;
@@ -218,6 +224,13 @@ void pack_b_panel(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t
             } else {
                 for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = 0.f;
             }
+        }
+    } else if (cols == kNR && nr == kNR) {
+        // A full panel row is NR floats of a fixed count: whole-vector copies instead of one memcpy call per row.
+        for (int64_t p = 0; p < kc; ++p) {
+            const float* src = g.b + (p0 + p) * g.ldb + j0;
+            float* d = dst + p * kNR;
+            CAIRN_UNROLL for (int v = 0; v < kNV; ++v) vstore(d + v * kVL, vload(src + v * kVL));
         }
     } else {
         for (int64_t p = 0; p < kc; ++p) {
