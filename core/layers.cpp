@@ -178,17 +178,29 @@ Param make_param(int index, const char* type, const char* name, const Shape& sha
     return p;
 }
 
+// A layer's input, kept only when training (backward() needs it); inference drops what a last training step left.
+void keep_for_backward(Tensor& slot, Tensor x, bool training) {
+    if (training) slot = std::move(x);
+    else if (slot.defined()) slot = Tensor();
+}
+
 // The activation step shared by Dense and Conv2D: ReLU is fused into the kernel (its derivative needs only the
-// output's sign), the others keep the pre-activation z.
+// output's sign), the others keep the pre-activation z. Only training keeps z and y for backward(): inference
+// holds no activations (and skips the tensor copies, a measurable part of a batch-1 forward pass in wasm).
 struct ActStep {
     Act act = Act::identity;
     float alpha = 0.01f;
     Tensor z, y;
     bool fused() const { return act == Act::relu || act == Act::identity; }
-    Tensor forward(const Tensor& pre) {
-        z = pre;
-        y = fused() ? pre : ops::activation(act, alpha, pre);
-        return y;
+    Tensor forward(Tensor pre, bool training) {
+        Tensor out = fused() ? pre : ops::activation(act, alpha, pre);
+        if (training) {
+            z = std::move(pre);
+            y = out;
+        } else if (z.defined() || y.defined()) {
+            z = y = Tensor();
+        }
+        return out;
     }
     Tensor backward(const Tensor& dy) const {
         if (act == Act::identity) return dy;
@@ -218,12 +230,14 @@ public:
         init_weights(w_.value, init_, in_[0], units_, rng);
         b_.value.fill(0);
     }
-    Tensor forward(const Tensor& x, bool) override {
-        x_ = x.contiguous().reshape({-1, in_[0]});
+    Tensor forward(const Tensor& x, bool training) override {
+        Tensor xm = x.contiguous().reshape({-1, in_[0]});
         ops::MatmulDesc d;
         d.bias = &b_.value;
         d.relu = act_.act == Act::relu;
-        return act_.forward(ops::matmul(x_, w_.value, d));
+        Tensor pre = ops::matmul(xm, w_.value, d);
+        keep_for_backward(x_, std::move(xm), training);
+        return act_.forward(std::move(pre), training);
     }
     Tensor backward(const Tensor& dy) override {
         Tensor dz = act_.backward(dy.contiguous());
@@ -277,10 +291,12 @@ public:
         init_weights(w_.value, init_, ws[0] * ws[1] * ws[2], ws[0] * ws[1] * ws[3], rng);
         b_.value.fill(0);
     }
-    Tensor forward(const Tensor& x, bool) override {
-        x_ = x.contiguous();
-        shape_ = ops::conv2d_shape(x_.shape(), w_.value.shape(), sh_, sw_, pad_);
-        return act_.forward(ops::conv2d(x_, w_.value, &b_.value, shape_, act_.act == Act::relu));
+    Tensor forward(const Tensor& x, bool training) override {
+        Tensor xc = x.contiguous();
+        shape_ = ops::conv2d_shape(xc.shape(), w_.value.shape(), sh_, sw_, pad_);
+        Tensor pre = ops::conv2d(xc, w_.value, &b_.value, shape_, act_.act == Act::relu);
+        keep_for_backward(x_, std::move(xc), training);
+        return act_.forward(std::move(pre), training);
     }
     Tensor backward(const Tensor& dy) override {
         Tensor dz = act_.backward(dy.contiguous());
@@ -482,9 +498,10 @@ public:
         in_ = out_ = in;
     }
     const char* type() const override { return act_name(step_.act); }
-    Tensor forward(const Tensor& x, bool) override {
+    Tensor forward(const Tensor& x, bool training) override {
         Tensor xc = x.contiguous();
-        return step_.forward(step_.fused() && step_.act == Act::relu ? ops::activation(Act::relu, 0, xc) : xc);
+        return step_.forward(step_.fused() && step_.act == Act::relu ? ops::activation(Act::relu, 0, xc) : xc,
+                             training);
     }
     Tensor backward(const Tensor& dy) override { return step_.backward(dy.contiguous()); }
 

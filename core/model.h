@@ -60,8 +60,9 @@ public:
 
     // x: [n, ...input] or [n, numel(input)] (reshaped). Returns [n, outputs]: logits for the classification losses.
     Tensor forward(const Tensor& x, bool training);
-    // Gradient of the loss w.r.t. forward()'s output; fills every trainable Param::grad. Returns the input's
-    // gradient only if layer(0).need_input_grad was set (saliency maps, gradient checks), else an empty tensor.
+    // Gradient of the loss w.r.t. the output of the last forward(x, true) (inference keeps no activations); fills
+    // every trainable Param::grad. Returns the input's gradient only if layer(0).need_input_grad was set (saliency
+    // maps, gradient checks), else an empty tensor.
     Tensor backward(const Tensor& doutput);
     std::vector<Param*> params();     // trainable parameters and buffers, in layer order
     std::vector<Param*> trainable();  // parameters only (what the optimizer updates)

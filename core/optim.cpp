@@ -1,14 +1,21 @@
 #include "core/optim.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <vector>
 
 #include "core/error.h"
 #include "core/ops.h"
+#include "core/parallel.h"
 
 namespace cairn {
+
+// Elements per Adam task when a thread pool is up: large enough that a task outweighs its hand-off (a few µs),
+// small enough that a 235k-parameter model gives every thread several tasks. A multiple of every vector width.
+constexpr int64_t kAdamRun = 16384;
 
 //-----------------------------------------------------------------------------
 // [SECTION] Descriptors
@@ -173,12 +180,24 @@ void Optimizer::step() {
         double c2 = std::sqrt(1 - std::pow(static_cast<double>(desc_.beta2), static_cast<double>(t_)));
         float lr_t = static_cast<float>(lr * c2 / c1), eps_t = static_cast<float>(desc_.eps * c2);
         bool decoupled = desc_.type == "adamw";
-        for (size_t i = 0; i < params_.size(); ++i) {
-            Param& p = *params_[i];
-            if (wd > 0 && !decoupled) ops::axpy(wd, p.value, p.grad);
-            kernels().adam_update(p.value.data(), p.grad.data(), m_[i].data(), v_[i].data(), p.value.numel(), lr_t,
-                                  desc_.beta1, desc_.beta2, eps_t, decoupled ? lr * wd : 0.f);
-        }
+        if (wd > 0 && !decoupled)
+            for (Param* p : params_) ops::axpy(wd, p->value, p->grad);
+        // One update per run of a parameter. With threads, every parameter is cut into runs so the small ones
+        // (biases, a second layer's weights: each too small to split on its own) share the pool with the large
+        // ones. The update is elementwise, so the runs give the same bits as one call per parameter.
+        const int64_t run = num_threads() > 1 ? kAdamRun : INT64_MAX;
+        struct Run { size_t param; int64_t lo, n; };
+        std::vector<Run> runs;
+        for (size_t i = 0; i < params_.size(); ++i)
+            for (int64_t lo = 0, n = params_[i]->value.numel(); lo < n; lo += run)
+                runs.push_back({i, lo, std::min(run, n - lo)});
+        const float wd_step = decoupled ? lr * wd : 0.f;
+        parallel_for(static_cast<int>(runs.size()), [&](int t) {
+            const Run& r = runs[t];
+            Param& p = *params_[r.param];
+            kernels().adam_update(p.value.data() + r.lo, p.grad.data() + r.lo, m_[r.param].data() + r.lo,
+                                  v_[r.param].data() + r.lo, r.n, lr_t, desc_.beta1, desc_.beta2, eps_t, wd_step);
+        });
         return;
     }
     for (size_t i = 0; i < params_.size(); ++i) {

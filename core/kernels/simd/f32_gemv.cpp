@@ -104,7 +104,8 @@ void gemv(const GemmArgs& g) {
     const int64_t cols = n - j;
     thread_local std::vector<float> bpad;
     bpad.assign(static_cast<size_t>(std::max<int64_t>(k, 1) * kVL), 0.f);
-    for (int64_t p = 0; p < k; ++p) std::memcpy(&bpad[p * kVL], g.b + p * g.ldb + j, sizeof(float) * cols);
+    for (int64_t p = 0; p < k; ++p)  // a few floats per row: a loop, not a memcpy call per row
+        for (int64_t c = 0; c < cols; ++c) bpad[p * kVL + c] = g.b[p * g.ldb + j + c];
     alignas(64) float ctile[kVL] = {}, btile[kVL] = {};
     if (g.accumulate) std::memcpy(ctile, g.c + j, sizeof(float) * cols);
     if (g.bias) std::memcpy(btile, g.bias + j, sizeof(float) * cols);
