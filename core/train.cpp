@@ -101,8 +101,9 @@ void check_compatible(const Model& m, const Dataset& d, const char* which) {
                                    shape_str(m.input_shape()) + " needs " + std::to_string(shape_numel(m.input_shape())));
     // Checked up front: kernels need not propagate NaN (a SIMD max or tanh may turn it into a number), so a bad
     // value in the data could otherwise train silently.
-    const float* f = d.features.contiguous().data();
-    for (int64_t i = 0; i < d.features.numel(); ++i)
+    const Tensor features = d.features.contiguous();
+    const float* f = features.data();
+    for (int64_t i = 0, n = features.numel(); i < n; ++i)
         if (!std::isfinite(f[i]))
             fail("invalid_argument", w + " dataset: sample " + std::to_string(i / per) + ", feature " +
                                          std::to_string(i % per) + " is " + (std::isnan(f[i]) ? "NaN" : "infinite"));

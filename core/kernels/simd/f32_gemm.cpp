@@ -341,7 +341,14 @@ void gemm(const GemmArgs& g) {
     // dynamically, so when a thread is late (a busy machine, a worker still waking) the others take its share.
     const GemmConfig& cfg = gemm_config();
     const int64_t mpanels = (m + cfg.mr - 1) / cfg.mr, npanels = (n + cfg.nr - 1) / cfg.nr;
-    const bool by_rows = mpanels >= npanels;
+    // Every task packs the operand it shares with the others: all of B when C is cut into rows (if B is packed:
+    // Bᵀ always, B when the config packs it), all of A when cut into columns (Aᵀ). Cut where less is packed twice;
+    // e.g. 64x256x128 A·Bᵀ cut into rows transposed the whole of B once per task and ran slower on 2 threads than
+    // on 1. With nothing (or as much) repeated either way, cut the dimension with more panels.
+    const int64_t repeat_rows = (g.trans_b || m / threads > cfg.pack_b_min_m) ? k * n : 0;
+    const int64_t repeat_cols = g.trans_a ? m * k : 0;
+    bool by_rows = repeat_rows != repeat_cols ? repeat_rows < repeat_cols : mpanels >= npanels;
+    if ((by_rows ? mpanels : npanels) < threads) by_rows = !by_rows;
     const int64_t panels = by_rows ? mpanels : npanels, unit = by_rows ? cfg.mr : cfg.nr;
     const int tasks = (int)std::min<int64_t>(int64_t(threads) * kTasksPerThread, panels);
     parallel_for(tasks, [&](int t) {
