@@ -2,13 +2,15 @@
 // FMA, so mul + add on f32x4 is its best case; natively the same 128-bit code is built, which is NOT the native
 // peak (AVX-512 FMA does 8x the work per instruction). Independent chains keep every unit busy. FLOP/s, best of 3.
 // Not inlined: V8 tiers a wasm function up between calls, so callers call it repeatedly and keep the best.
+// One repetition is ~20 MFLOP (about 0.4 ms): a cross-origin isolated page's clock has 5 µs steps, and over a
+// 35 µs loop the best of many readings came out one step short, overstating the peak by up to 14%.
 #pragma once
 #include <algorithm>
 
 template <class Clock>
 __attribute__((noinline)) double simd128_muladd_peak_flops(Clock now_s, float& sink) {
     typedef float v4 __attribute__((vector_size(16)));
-    constexpr int kChains = 12, kIters = 20000;
+    constexpr int kChains = 12, kIters = 200000;
     double best = 0;
     for (int rep = 0; rep < 3; ++rep) {
         v4 acc[kChains];
