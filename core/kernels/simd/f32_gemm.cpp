@@ -331,7 +331,7 @@ void gemm_serial(const GemmArgs& g) {
 // Below this many multiply-adds a GEMM stays on the calling thread: waking the pool costs some microseconds,
 // which a 64x256x784 training GEMM (13 M) repays many times and a batch-1 inference (m = 1) never would.
 constexpr int64_t kParallelMinMacs = int64_t(1) << 20;
-constexpr int kTasksPerThread = 4;
+constexpr int kTasksPerThread = 2;
 
 void gemm(const GemmArgs& g) {
     const int threads = num_threads();
