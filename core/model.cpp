@@ -159,11 +159,16 @@ Tensor Model::as_batch(const Tensor& x) const {
 
 Tensor Model::forward(const Tensor& x, bool training) {
     Tensor h = as_batch(x);
+    kept_activations_ = false;
     for (auto& l : layers_) h = l->forward(h, training);
+    kept_activations_ = training;
     return h;
 }
 
 Tensor Model::backward(const Tensor& dout) {
+    if (!kept_activations_)
+        fail("invalid_state", "backward() needs a training forward pass first (forward(x, true)); inference keeps no "
+                              "activations");
     Tensor g = dout;
     for (size_t i = layers_.size(); i-- > 0;) g = layers_[i]->backward(g);
     return g;

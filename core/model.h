@@ -83,6 +83,7 @@ private:
     LossKind loss_ = LossKind::cross_entropy;
     std::vector<std::unique_ptr<Layer>> layers_;
     std::unique_ptr<Rng> rng_;
+    bool kept_activations_ = false;  // the last forward() was a training one, so backward() has what it needs
 };
 
 //-----------------------------------------------------------------------------

@@ -166,3 +166,28 @@ TEST(Layers, BatchNormRunningStatisticsAsPyTorch) {
     EXPECT_NEAR(mean, 0, 1e-6);
     EXPECT_NEAR(var, 1, 1e-3);
 }
+
+// Inference keeps no activations, so it must give the training pass's output (no dropout or batchnorm here) and
+// leave nothing a backward() could misuse: backward after inference is refused by name, not run on stale inputs.
+TEST(Layers, InferenceKeepsNoActivationsAndBackwardNeedsATrainingPass) {
+    const Json arch = {{"input", {6}},
+                       {"layers", {{{"type", "dense"}, {"units", 5}, {"activation", "tanh"}},
+                                   {{"type", "dense"}, {"units", 4}, {"activation", "relu"}},
+                                   {{"type", "dense"}, {"units", 3}}}}};
+    Model m = Model::from_json(arch, 7);
+    Rng rng(11);
+    Tensor x = random_tensor({2, 6}, rng);
+    Tensor train = m.forward(x, true).clone();
+    Tensor infer = m.forward(x, false);
+    ASSERT_EQ(train.shape(), infer.shape());
+    for (int64_t i = 0; i < train.numel(); ++i) EXPECT_EQ(train.data()[i], infer.data()[i]) << "element " << i;
+    try {
+        m.backward(Tensor::full({2, 3}, 1.f));
+        FAIL() << "backward after an inference pass must throw";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), "invalid_state");
+        EXPECT_NE(std::string(e.what()).find("forward(x, true)"), std::string::npos) << e.what();
+    }
+    m.forward(x, true);
+    EXPECT_NO_THROW(m.backward(Tensor::full({2, 3}, 1.f)));
+}
