@@ -277,6 +277,8 @@ export class Cairn extends EventTarget {
     storage(): Promise<{ store: string; warning: string | null; usage: number | null; quota: number | null; persisted: boolean | null }>;
     /** malloc'd bytes, wasm heap size and live embind handles: flat across repeated calls when nothing leaks. */
     memory(): { allocated: number; heap: number; handles: number | null };
+    /** Closes the store and the training worker; with the threaded core it opened, ends its kernel threads (models
+     *  kept past close() still predict, on one thread). */
     close(): Promise<void>;
     // Events: 'change' ({keys, remote}) after this or another tab changed the registry; 'warning' ({kind, message}).
 }

@@ -316,6 +316,14 @@ export class Cairn extends EventTarget {
         this.#store?.close();
         this.#idleWorker?.terminate();
         this.#idleWorker = null;
+        // The threaded core's kernel threads are web workers (worker_threads in Node) that live until ended. End
+        // them with the store, after dropping to one thread so that a model still used afterwards computes
+        // serially instead of waiting for them. A core passed in by the caller is the caller's to end.
+        const M = this.#M;
+        if (!this.#options.core && M.build?.threaded && M.PThread) {
+            M.setThreads(1);
+            M.PThread.terminateAllThreads();
+        }
     }
 
     // Starts the training worker and compiles its wasm now, so the first train() does not wait for it (browsers).

@@ -46,3 +46,19 @@ test('threaded build: digits and iris train and predict bit-identically to the s
         assert.equal(r.acc, one.acc);
     }
 });
+
+test('close() ends the threaded core\'s workers; a model kept past it predicts the same on one thread', async () => {
+    const cairn = await Cairn.open({ memory: true, threads: 2 });
+    const { PThread } = cairn.core;
+    assert.ok(PThread.runningWorkers.length + PThread.unusedWorkers.length > 0, 'the threaded core has workers');
+    const digits = cairn.datasets.bundled('digits');
+    const m = await cairn.train(digits, { model: 'mlp', epochs: 1, batchSize: 128, seed: 5, test: 0.2 });
+    const x = digits.features();
+    const before = m.predict(x);
+    await cairn.close();
+    assert.equal(PThread.runningWorkers.length + PThread.unusedWorkers.length, 0, 'workers left after close()');
+    assert.equal(cairn.core.threads(), 1);
+    assert.ok(bytes(m.predict(x)).equals(bytes(before)), 'predictions changed after close()');
+    m.dispose();
+    digits.dispose();
+});
