@@ -182,6 +182,9 @@ struct RocCurve { std::vector<float> fpr, tpr; float auc = 0; };
 
 struct EvalState {
     std::string model; int version = 0;
+    // An evaluation asked for while the store was still loading the version's values (the page's store loads
+    // large values on first read): it runs, and the panel opens, once they have arrived (evaluate_waiting).
+    std::string waiting_model; int waiting_version = 0;
     std::string scope;  // which samples, e.g. "the held-out fifth"
     std::vector<std::string> class_names;
     std::vector<std::vector<int64_t>> confusion;  // [true][predicted]

@@ -797,10 +797,7 @@ void draw_registry_panel(App& app) {
         if (ImGui::Button(v->archived ? "Unarchive" : "Archive")) ask(v->archived ? "unarchive" : "archive", "");
         ImGui::SameLine();
         ImGui::BeginDisabled(!r.store);
-        if (ImGui::Button("Evaluate")) {
-            evaluate_version(app, v->number);
-            if (app.eval.version == v->number && app.eval.model == m->name) app.panel = Panel::evaluate;
-        }
+        if (ImGui::Button("Evaluate")) evaluate_version(app, v->number);
         ImGui::EndDisabled();
         ImGui::SameLine();
         ImGui::PushStyleColor(ImGuiCol_Button, ImVec4(0.55f, 0.20f, 0.20f, 1.0f));

@@ -809,24 +809,47 @@ void storage_import_bytes(App& app, const Bytes& bytes, const std::string& what)
     }
 }
 
-void evaluate_version(App& app, int version) {
+namespace {
+
+void evaluate_ref(App& app, std::string model, int version) {  // by value: it may be app.eval.waiting_model
     auto& r = app.registry;
-    if (r.models.empty() || !r.store) return;
-    const auto& m = r.models[static_cast<size_t>(std::clamp(r.selected_model, 0, static_cast<int>(r.models.size()) - 1))];
-    std::string ref = m.name + "/" + std::to_string(version);
+    const std::string ref = model + "/" + std::to_string(version);
+    app.eval.waiting_model.clear();
     try {
         auto lm = load_model(*r.store, ref);
         if (!has_bundled_dataset(lm->dataset)) fail("not_found", "its dataset '" + lm->dataset + "' is not bundled");
         Dataset ds = lm->prep.apply(load_bundled_dataset(lm->dataset));
         ClassificationReport rep = evaluate_classification(ds.labels, lm->model.predict_proba(ds.features), ds.schema.class_names);
         fill_eval(app.eval, rep);
-        app.eval.model = m.name;
+        app.eval.model = model;
         app.eval.version = version;
         app.eval.scope = "all " + std::to_string(ds.size()) + " samples of " + lm->dataset + " (training data included)";
         r.message = "Evaluated " + ref + ": accuracy " + std::to_string(rep.accuracy).substr(0, 5);
+        app.panel = Panel::evaluate;
     } catch (const std::exception& e) {
+        // The page's store names the values it has yet to load ("need_fetch: keys"); they are on their way.
+        if (std::string(e.what()).rfind("need_fetch", 0) == 0) {
+            app.eval.waiting_model = model;
+            app.eval.waiting_version = version;
+            r.message = "Loading " + ref + " from storage to evaluate it...";
+            return;
+        }
         r.message = "Cannot evaluate " + ref + ": " + e.what();
     }
+}
+
+}  // namespace
+
+void evaluate_version(App& app, int version) {
+    auto& r = app.registry;
+    if (r.models.empty() || !r.store) return;
+    const auto& m = r.models[static_cast<size_t>(std::clamp(r.selected_model, 0, static_cast<int>(r.models.size()) - 1))];
+    evaluate_ref(app, m.name, version);
+}
+
+void evaluate_waiting(App& app) {
+    if (app.eval.waiting_model.empty() || !app.registry.store) return;
+    evaluate_ref(app, app.eval.waiting_model, app.eval.waiting_version);
 }
 
 //-----------------------------------------------------------------------------

@@ -39,7 +39,10 @@ void storage_import_start(App& app);
 // Imports a package's bytes (what names it in messages); the whole package is verified before anything is written.
 void storage_import_bytes(App& app, const Bytes& bytes, const std::string& what);
 
-// Evaluate: fills app.eval for a version of the selected model.
+// Evaluate: fills app.eval for a version of the selected model and opens the Evaluate panel. When the store is still
+// loading the version's values, the evaluation waits for them: evaluate_waiting() runs it (the page calls it after
+// each fetch).
 void evaluate_version(App& app, int version);
+void evaluate_waiting(App& app);
 
 }  // namespace cairn::shell

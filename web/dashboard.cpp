@@ -112,6 +112,7 @@ void refresh() {
     try {
         shell::registry_refresh(app());
         shell::playground_predict(app());  // the production model may have changed, or its weights just arrived
+        shell::evaluate_waiting(app());    // an Evaluate click that was waiting for these values
     } catch (const std::exception& e) {
         app().registry.message = std::string("Registry: ") + e.what();
     }

@@ -435,6 +435,68 @@ TEST(Dashboard, RealTrainingRegistersVersionsTheRegistryPanelsRead) {
     EXPECT_TRUE(has_content(img, probe(app, "compare.distance"), 500));
 }
 
+// The page's store loads large values on first read: a read of one not loaded yet throws "need_fetch: <key>" and the
+// page fetches it. An Evaluate click that meets one waits for the values and then runs (and opens the panel) without
+// a second click; a real failure is reported and does not wait.
+class LoadingStore final : public Store {
+public:
+    explicit LoadingStore(std::shared_ptr<Store> s) : inner_(std::move(s)) {}
+    bool loading = false;  // blobs are "not loaded yet"
+    std::optional<Bytes> get(const std::string& key) const override {
+        if (loading && key.rfind("blob/", 0) == 0) throw std::runtime_error("need_fetch: " + key);
+        return inner_->get(key);
+    }
+    std::vector<std::string> list(const std::string& prefix) const override { return inner_->list(prefix); }
+    bool commit(const Batch& batch) override { return inner_->commit(batch); }
+    std::string describe() const override { return "loading store"; }
+
+private:
+    std::shared_ptr<Store> inner_;
+};
+
+TEST(Dashboard, EvaluateWaitsForValuesTheStoreIsStillLoading) {
+    App app = make_app();
+    auto loading = std::make_shared<LoadingStore>(std::make_shared<MemoryStore>());
+    registry_attach(app, loading);
+    for (size_t i = 0; i < app.data.datasets.size(); ++i)
+        if (app.data.datasets[i].name == "iris") app.train.config.dataset = int(i);
+    app.train.config.layers = {{LayerKind::dense, 8, 3, Activation::relu}};
+    app.train.config.epochs = 5;
+    app.train.state = RunState::idle;
+    train_start(app);
+    for (int frames = 0; app.train.state == RunState::running && frames < 100000; ++frames) engine_tick(app, 1 / 60.0);
+    ASSERT_EQ(app.train.state, RunState::done) << app.train.message;
+    ASSERT_EQ(app.registry.models.size(), 1u);
+    app.registry.selected_model = 0;
+    app.panel = Panel::registry;
+
+    loading->loading = true;
+    evaluate_version(app, 1);
+    EXPECT_EQ(app.eval.waiting_model, app.registry.models[0].name);
+    EXPECT_EQ(app.eval.waiting_version, 1);
+    EXPECT_EQ(app.eval.version, 0) << "nothing evaluated yet";
+    EXPECT_EQ(app.panel, Panel::registry);
+    EXPECT_NE(app.registry.message.find("Loading"), std::string::npos) << app.registry.message;
+    evaluate_waiting(app);  // a refresh before the values arrived: still waiting, no error
+    EXPECT_FALSE(app.eval.waiting_model.empty());
+
+    loading->loading = false;  // the values arrived; the page refreshes
+    evaluate_waiting(app);
+    EXPECT_TRUE(app.eval.waiting_model.empty());
+    EXPECT_EQ(app.eval.version, 1) << app.registry.message;
+    EXPECT_EQ(app.panel, Panel::evaluate);
+    int64_t total = 0;
+    for (const auto& row : app.eval.confusion)
+        for (int64_t c : row) total += c;
+    EXPECT_EQ(total, 150);
+
+    app.panel = Panel::registry;
+    evaluate_version(app, 7);  // no such version: an error, not a wait
+    EXPECT_TRUE(app.eval.waiting_model.empty());
+    EXPECT_NE(app.registry.message.find("Cannot evaluate"), std::string::npos) << app.registry.message;
+    EXPECT_EQ(app.panel, Panel::registry);
+}
+
 #ifdef CAIRN_BINARY_DIR
 TEST(Dashboard, CliWritesAScreenshotPng) {
     namespace fs = std::filesystem;
