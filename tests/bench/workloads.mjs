@@ -194,19 +194,6 @@ export async function runTfjs(tf, d, { backend, threads, workloads, quick, wasmP
             if (w === 'W1') out.W1 = await tfTrainWorkload(tf, d, sp.w1, tfMlp, [784], maxSeconds);
             if (w === 'W2') out.W2 = await tfInfer(tf, d, sp.w2);
             if (w === 'W3') out.W3 = await tfTrainWorkload(tf, d, sp.w3, tfCnn, [28, 28, 1], maxSeconds);
-            if (w === 'B1') {
-                // W2 at batch 1 taken apart (PROFILE.md): each layer's m = 1 product, then one whole forward pass.
-                M._cb_infer_begin();
-                const names = ['layer 1 1x256x784', 'layer 2 1x128x256', 'layer 3 1x10x128', 'whole forward'];
-                const flops = [[256, 784], [128, 256], [10, 128]];
-                out.B1 = {};
-                for (let i = 0; i < names.length; ++i) {
-                    for (let j = 0; j < 300; ++j) M._cb_step_part_us(10 + i);
-                    let best = Infinity;
-                    for (let j = 0; j < 50; ++j) best = Math.min(best, M._cb_step_part_us(10 + i));
-                    out.B1[names[i]] = i < 3 ? { us: best, gflops: 2 * flops[i][0] * flops[i][1] / best / 1e3 } : { us: best };
-                }
-            }
         } catch (e) { out[w] = { error: String(e.message || e).split('\n')[0].slice(0, 200) }; }
     }
     return out;
@@ -257,6 +244,14 @@ export async function runCairn(M, d, { workloads, quick, threads }) {
         if (w === 1) r.train_accuracy = M._cb_train_accuracy();
         return r;
     };
+    // Pieces timed inside wasm by cb_step_part_us(first + i): the best of `reps` after `warm` calls (tier-up), with
+    // GFLOP/s for the pieces that are products of an [m, n, k] shape.
+    const pieces = (first, names, shapes, warm, reps) => Object.fromEntries(names.map((name, i) => {
+        for (let j = 0; j < warm; ++j) M._cb_step_part_us(first + i);
+        let best = Infinity;
+        for (let j = 0; j < reps; ++j) best = Math.min(best, M._cb_step_part_us(first + i));
+        return [name, shapes[i] ? { us: best, gflops: 2 * shapes[i].reduce((a, b) => a * b, 1) / best / 1e3 } : { us: best }];
+    }));
     for (const w of workloads) {
         try {
             if (w === 'W1') out.W1 = train(1, sp.w1);
@@ -275,31 +270,18 @@ export async function runCairn(M, d, { workloads, quick, threads }) {
                 out.GEMM = { peak_gflops: p / 1e9, gemm_gflops: g / 1e9, fraction: g / p };
             }
             if (w === 'STEP') {
-                // One W1 step taken apart (PROFILE.md): best-of-5 µs per piece, after a tier-up phase.
+                // One W1 step taken apart (PROFILE.md): GEMMs by shape, Adam, the whole step.
                 M._cb_train_begin(1, 64, 1e-3, d.n);
-                const names = ['fwd1 64x256x784', 'fwd2 64x128x256', 'fwd3 64x10x128', 'dW1 784x256x64 (Aᵀ)',
-                    'dW2 256x128x64 (Aᵀ)', 'dW3 128x10x64 (Aᵀ)', 'dX3 64x128x10 (Bᵀ)', 'dX2 64x256x128 (Bᵀ)', 'adam 235k', 'whole step'];
-                const flops = [[64, 256, 784], [64, 128, 256], [64, 10, 128], [784, 256, 64], [256, 128, 64], [128, 10, 64], [64, 128, 10], [64, 256, 128]];
-                out.STEP = {};
-                for (let op = 0; op < names.length; ++op) {
-                    for (let i = 0; i < 30; ++i) M._cb_step_part_us(op);
-                    let best = Infinity;
-                    for (let i = 0; i < 10; ++i) best = Math.min(best, M._cb_step_part_us(op));
-                    out.STEP[names[op]] = op < 8 ? { us: best, gflops: 2 * flops[op].reduce((a, b) => a * b, 1) / best / 1e3 } : { us: best };
-                }
+                out.STEP = pieces(0, ['fwd1 64x256x784', 'fwd2 64x128x256', 'fwd3 64x10x128', 'dW1 784x256x64 (Aᵀ)',
+                    'dW2 256x128x64 (Aᵀ)', 'dW3 128x10x64 (Aᵀ)', 'dX3 64x128x10 (Bᵀ)', 'dX2 64x256x128 (Bᵀ)', 'adam 235k', 'whole step'],
+                    [[64, 256, 784], [64, 128, 256], [64, 10, 128], [784, 256, 64], [256, 128, 64], [128, 10, 64], [64, 128, 10], [64, 256, 128]],
+                    30, 10);
             }
             if (w === 'B1') {
                 // W2 at batch 1 taken apart (PROFILE.md): each layer's m = 1 product, then one whole forward pass.
                 M._cb_infer_begin();
-                const names = ['layer 1 1x256x784', 'layer 2 1x128x256', 'layer 3 1x10x128', 'whole forward'];
-                const flops = [[256, 784], [128, 256], [10, 128]];
-                out.B1 = {};
-                for (let i = 0; i < names.length; ++i) {
-                    for (let j = 0; j < 300; ++j) M._cb_step_part_us(10 + i);
-                    let best = Infinity;
-                    for (let j = 0; j < 50; ++j) best = Math.min(best, M._cb_step_part_us(10 + i));
-                    out.B1[names[i]] = i < 3 ? { us: best, gflops: 2 * flops[i][0] * flops[i][1] / best / 1e3 } : { us: best };
-                }
+                out.B1 = pieces(10, ['layer 1 1x256x784', 'layer 2 1x128x256', 'layer 3 1x10x128', 'whole forward'],
+                    [[1, 256, 784], [1, 128, 256], [1, 10, 128]], 300, 50);
             }
         } catch (e) { out[w] = { error: String(e.message || e).split('\n')[0].slice(0, 200) }; }
     }
