@@ -249,6 +249,31 @@ test('a tab that missed another tab\'s change re-plans on the conflict; large va
     await context.close();
 });
 
+test('a quota error while the dashboard saves a version: it says so, and IndexedDB and the panels keep what they had', async () => {
+    const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+    const db = 'dash-quota';
+    const page = await openDashboard(context, db);
+    assert.equal(await trainIris(page), 1);
+    // Every put fails from here on, as on a full disk.
+    await page.evaluate(() => {
+        window.realPut = IDBObjectStore.prototype.put;
+        IDBObjectStore.prototype.put = function () { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };
+    });
+    await click(page, 'Start (Space)');
+    await page.waitForFunction(() => /^Not saved: quota_exceeded/.test(window.cairnDashboard.status().storage_message), null,
+                               { timeout: 60000, polling: 100 });
+    await saved(page);
+    const s = await status(page);
+    assert.match(s.registry_message, /^Not saved: quota_exceeded: .*nothing was written/, s.registry_message);
+    assert.deepEqual(s.models.map((m) => [m.name, m.versions]), [['iris-mlp', [1]]], 'the panels drop the unsaved version');
+    await page.evaluate(() => { IDBObjectStore.prototype.put = window.realPut; });
+    assert.deepEqual(await jsApi(page, db, async (cairn) => (await cairn.registry.list()).map((m) => [m.name, m.versions])),
+                     [['iris-mlp', [1]]], 'IndexedDB holds what it held');
+    // With room again, the next version gets the next number.
+    assert.equal(await trainIris(page), 2);
+    await context.close();
+});
+
 test('no errors in the pages', () => {
     assert.deepEqual(problems, []);
 });
