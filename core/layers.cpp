@@ -194,12 +194,8 @@ struct ActStep {
     bool fused() const { return act == Act::relu || act == Act::identity; }
     Tensor forward(Tensor pre, bool training) {
         Tensor out = fused() ? pre : ops::activation(act, alpha, pre);
-        if (training) {
-            z = std::move(pre);
-            y = out;
-        } else if (z.defined() || y.defined()) {
-            z = y = Tensor();
-        }
+        keep_for_backward(z, std::move(pre), training);
+        keep_for_backward(y, out, training);
         return out;
     }
     Tensor backward(const Tensor& dy) const {
