@@ -809,6 +809,8 @@ void storage_import_bytes(App& app, const Bytes& bytes, const std::string& what)
     }
 }
 
+bool store_still_loading(std::string_view error_message) { return error_message.rfind("need_fetch", 0) == 0; }
+
 namespace {
 
 void evaluate_ref(App& app, std::string model, int version) {  // by value: it may be app.eval.waiting_model
@@ -827,8 +829,7 @@ void evaluate_ref(App& app, std::string model, int version) {  // by value: it m
         r.message = "Evaluated " + ref + ": accuracy " + std::to_string(rep.accuracy).substr(0, 5);
         app.panel = Panel::evaluate;
     } catch (const std::exception& e) {
-        // The page's store names the values it has yet to load ("need_fetch: keys"); they are on their way.
-        if (std::string(e.what()).rfind("need_fetch", 0) == 0) {
+        if (store_still_loading(e.what())) {  // the values are on their way: evaluate_waiting() runs it then
             app.eval.waiting_model = model;
             app.eval.waiting_version = version;
             r.message = "Loading " + ref + " from storage to evaluate it...";

@@ -1,6 +1,8 @@
 // The dashboard's engine: the one place where panels' requests turn into work. Every long action is a Job that
 // advances a slice per frame (engine_tick), so the UI stays responsive in the page, where nothing may block.
 #pragma once
+#include <string_view>
+
 #include "core/store.h"
 #include "shell/app.h"
 
@@ -38,6 +40,10 @@ void storage_export_start(App& app);
 void storage_import_start(App& app);
 // Imports a package's bytes (what names it in messages); the whole package is verified before anything is written.
 void storage_import_bytes(App& app, const Bytes& bytes, const std::string& what);
+
+// The page's store (web/mirror_store.h) throws "need_fetch: <keys>" for values it has yet to load, fetches them and
+// refreshes: an operation that failed with such a message is to run again, not reported as failed.
+bool store_still_loading(std::string_view error_message);
 
 // Evaluate: fills app.eval for a version of the selected model and opens the Evaluate panel. When the store is still
 // loading the version's values, the evaluation waits for them: evaluate_waiting() runs it (the page calls it after

@@ -120,7 +120,7 @@ void refresh() {
     auto& s = app().storage;
     bool again = false;
     for (auto& row : s.integrity)
-        if (row.status.rfind("need_fetch", 0) == 0) row.status = "pending", again = true;
+        if (shell::store_still_loading(row.status)) row.status = "pending", again = true;
     if (again && !s.check.running) s.check = {"Checking integrity", 0.0f, 0.0, true};
 }
 
