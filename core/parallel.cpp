@@ -61,39 +61,74 @@ bool spin_until(Ready&& ready) {
     }
 }
 
-// Workers wait for a new generation; each of the first `active - 1` claims task indices from an atomic counter.
-// Workers are only ever added (never joined until exit): a joined wasm worker goes back to its pool only when
-// the main thread next returns to the event loop, so shrinking and growing again could not get it back in time.
-// generation and busy change under `mu` (or are followed by a notify under it), so no wake-up is lost.
+// A call's tasks are claimed one by one from `work`, one 64-bit word holding the call's generation, its task count
+// and the next task index. A worker that wakes late can then never claim a task of a call that has moved on (its
+// compare-exchange names the generation it saw), and the caller waits for the tasks it handed out, not for every
+// worker: a worker the OS has not scheduled yet (another process on its core) costs the call nothing unless it
+// holds a task. Workers are only ever added (never joined until exit): a joined wasm worker goes back to its pool
+// only when the main thread next returns to the event loop, so shrinking and growing again could not get it back
+// in time.
+constexpr int kTaskBits = 16;  // a call's task count and next index; the remaining 32 bits are its generation
+constexpr uint64_t kTaskMask = (uint64_t(1) << kTaskBits) - 1;
+constexpr int kMaxTasks = int(kTaskMask);
+
+uint64_t work_word(uint64_t generation, int n_tasks) { return generation << (2 * kTaskBits) | uint64_t(n_tasks) << kTaskBits; }
+uint64_t generation_of(uint64_t w) { return w >> (2 * kTaskBits); }
+int tasks_of(uint64_t w) { return int(w >> kTaskBits & kTaskMask); }
+int next_of(uint64_t w) { return int(w & kTaskMask); }
+
 struct Pool {
-    std::mutex mu;
+    std::mutex mu;  // only for sleeping and waking; the tasks themselves are claimed lock-free
     std::condition_variable wake, done;
     std::vector<std::thread> workers;
-    const std::function<void(int)>* fn = nullptr;
-    int n_tasks = 0, active = 1;
-    std::atomic<long> generation{0};
-    std::atomic<int> busy{0}, next{0};
+    const std::function<void(int)>* fn = nullptr;  // written before `work` publishes the call, read after a claim
+    std::atomic<uint64_t> work{0};
+    std::atomic<int> finished{0};  // tasks of the current call that have returned
+    int active = 1;
     std::atomic<bool> stop{false};
 
-    void run_tasks() {
-        for (int i; (i = next.fetch_add(1)) < n_tasks;) (*fn)(i);
-    }
-    void worker(int index) {
-        t_inside = true;
-        long seen = 0;
-        for (;;) {
-            if (!spin_until([&] { return stop || generation != seen; })) {
-                std::unique_lock lock(mu);
-                wake.wait(lock, [&] { return stop || generation != seen; });
-            }
-            if (stop) return;
-            seen = generation;
-            if (index >= active - 1) continue;  // idle at this pool size
-            run_tasks();
-            if (busy.fetch_sub(1) == 1) {
+    // Claims and runs tasks of `generation` until none is left.
+    void run_tasks(uint64_t generation) {
+        uint64_t w = work.load(std::memory_order_acquire);
+        while (generation_of(w) == generation && next_of(w) < tasks_of(w)) {
+            if (!work.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel)) continue;
+            (*fn)(next_of(w));
+            if (finished.fetch_add(1, std::memory_order_acq_rel) + 1 == tasks_of(w)) {
                 std::lock_guard g(mu);
                 done.notify_all();
             }
+            w = work.load(std::memory_order_acquire);
+        }
+    }
+    void worker(int index) {
+        t_inside = true;
+        uint64_t seen = 0;
+        auto news = [&] { return stop || generation_of(work.load(std::memory_order_acquire)) != seen; };
+        for (;;) {
+            if (!spin_until(news)) {
+                std::unique_lock lock(mu);
+                wake.wait(lock, news);
+            }
+            if (stop) return;
+            seen = generation_of(work.load(std::memory_order_acquire));
+            if (index < active - 1) run_tasks(seen);  // else idle at this pool size
+        }
+    }
+    // Runs one call's tasks on the calling thread and whichever workers join in; returns when all have returned.
+    void run(int n_tasks, const std::function<void(int)>& f) {
+        const uint64_t generation = generation_of(work.load()) + 1;
+        {
+            std::lock_guard g(mu);  // a worker between its last check and its wait must not miss the wake-up
+            fn = &f;
+            finished.store(0, std::memory_order_relaxed);
+            work.store(work_word(generation, n_tasks), std::memory_order_release);
+        }
+        wake.notify_all();
+        run_tasks(generation);
+        auto all_done = [&] { return finished.load(std::memory_order_acquire) == n_tasks; };
+        if (!spin_until(all_done)) {
+            std::unique_lock lock(mu);
+            done.wait(lock, all_done);
         }
     }
     void resize(int n) {
@@ -112,6 +147,7 @@ struct Pool {
 };
 
 Pool& pool() { static Pool p; return p; }
+
 std::atomic<int> g_threads{0};            // 0 = not yet initialised
 std::mutex g_call_mu;            // one parallel_for at a time
 
@@ -136,22 +172,12 @@ void parallel_for(int n_tasks, const std::function<void(int)>& fn) {
         return;
     }
     std::lock_guard call(g_call_mu);
-    Pool& p = pool();
-    {
-        std::lock_guard g(p.mu);
-        p.fn = &fn;
-        p.n_tasks = n_tasks;
-        p.next = 0;
-        p.busy = p.active - 1;
-        ++p.generation;
-    }
-    p.wake.notify_all();
-    t_inside = true;
-    p.run_tasks();
-    t_inside = false;
-    if (!spin_until([&] { return p.busy == 0; })) {
-        std::unique_lock lock(p.mu);
-        p.done.wait(lock, [&] { return p.busy == 0; });
+    // A call of more tasks than one work word counts runs as consecutive calls.
+    for (int base = 0; base < n_tasks; base += kMaxTasks) {
+        const int count = std::min(kMaxTasks, n_tasks - base);
+        t_inside = true;
+        pool().run(count, [&](int i) { fn(base + i); });
+        t_inside = false;
     }
 }
 
