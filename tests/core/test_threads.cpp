@@ -94,6 +94,9 @@ TEST(Threads, GemmBitIdenticalForAnyThreadCountAndMatchesReference) {
         {67, 301, 129, 0, false, false, false, 0}, {301, 67, 129, 0, false, false, false, 3},
         {133, 131, 1031, 0, false, false, false, 0}, {5, 997, 263, 0, false, false, false, 1},
         {997, 7, 263, 0, false, false, false, 0}, {64, 256, 784, 0, false, false, false, 0},
+        // N wider than one cache block (nc = 1024) with several K blocks: a row cut reads a B packed before the
+        // cut (Aᵀ·B in wasm), whose offsets span N blocks.
+        {40, 1030, 300, 0, false, false, false, 2},
     };
     int checked = 0;
     for (Case base : shapes)

@@ -250,7 +250,33 @@ void pack_b_panel(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t
 
 namespace {
 
-void gemm_serial(const GemmArgs& g) {
+// B packed ahead of the call (gemm_prepack_b): for each N block of nc columns, for each K block, the block's NR-column
+// panels, each kc x NR. The offset of block (jc, pc) therefore counts all of K for the earlier N blocks.
+int64_t packed_b_offset(int64_t jc, int64_t ncur, int64_t pc, int64_t k, int nr) {
+    return jc * k + (ncur + nr - 1) / nr * nr * pc;
+}
+int64_t packed_b_size(const GemmArgs& g, int nr) { return (g.n + nr - 1) / nr * nr * std::max<int64_t>(g.k, 1); }
+
+// Packs all of op(B) once, so that every row block of a threaded GEMM reads it instead of packing its own copy.
+void gemm_prepack_b(const GemmArgs& g, float* dst) {
+    const GemmConfig& cfg = gemm_config();
+    const int NR = cfg.nr;
+    const int64_t n = g.n, k = std::max<int64_t>(g.k, 0);
+    int64_t kblocks = 1, kstep = 1;
+    gemm_k_blocks(cfg, k, kblocks, kstep);
+    for (int64_t jc = 0; jc < n; jc += cfg.nc) {
+        const int64_t ncur = std::min<int64_t>(cfg.nc, n - jc);
+        for (int64_t kb = 0; kb < kblocks; ++kb) {
+            const int64_t pc = std::min(k, kb * kstep), kc = std::min(kstep, k - pc);
+            float* block = dst + packed_b_offset(jc, ncur, pc, k, NR);
+            for (int64_t jr = 0; jr < ncur; jr += NR)
+                pack_b_panel(g, pc, kc, jc + jr, std::min<int64_t>(NR, ncur - jr), NR, block + jr * kc);
+        }
+    }
+}
+
+// prepacked_b: all of op(B) from gemm_prepack_b, or null to pack (or read in place) here.
+void gemm_serial(const GemmArgs& g, const float* prepacked_b = nullptr) {
     if (g.m <= 0 || g.n <= 0) return;
     if (g.m == 1 && !g.trans_a && !g.trans_b) return gemv(g);
     const GemmConfig& cfg = gemm_config();
@@ -276,7 +302,7 @@ void gemm_serial(const GemmArgs& g) {
     // Bᵀ must be packed. B in place costs nothing to prepare, but a panel's rows sit ldb apart and a narrow NR
     // uses part of each cache line; packed, a panel is one contiguous stream. Whether that repays the copy
     // depends on the tile (cfg.pack_b_min_m). A last panel narrower than NR is always packed.
-    const bool pack_b = g.trans_b || m > cfg.pack_b_min_m;
+    const bool pack_b = prepacked_b || g.trans_b || m > cfg.pack_b_min_m;
     const bool pack_a = g.trans_a;  // Aᵀ: MR values of a step are contiguous only after packing
     static_assert(kMR <= 16 && kNR <= 64, "tile buffer too small");
     alignas(64) float tile[16 * 64];  // a partial-width tile of C, computed at full width
@@ -288,7 +314,8 @@ void gemm_serial(const GemmArgs& g) {
             const bool last = kb == kblocks - 1;
             const uint32_t flags = gemm_k_block_flags(g, pc, last);
             const float* bias_blk = last && bias ? bias + jc : nullptr;
-            for (int64_t jr = 0; jr < ncur; jr += NR) {
+            const float* bblock = prepacked_b ? prepacked_b + packed_b_offset(jc, ncur, pc, k, NR) : bpack;
+            for (int64_t jr = 0; jr < ncur && !prepacked_b; jr += NR) {
                 const int64_t cols = std::min<int64_t>(NR, ncur - jr);
                 if (pack_b || cols < NR) pack_b_panel(g, pc, kc, jc + jr, cols, NR, bpack + jr * kc);
             }
@@ -298,7 +325,7 @@ void gemm_serial(const GemmArgs& g) {
                 auto tile_at = [&](int64_t ir, int64_t jr) {
                     const int64_t cols = std::min<int64_t>(NR, ncur - jr);
                     const bool packed = pack_b || cols < NR;
-                    const float* bp = packed ? bpack + jr * kc : g.b + pc * g.ldb + jc + jr;
+                    const float* bp = packed ? bblock + jr * kc : g.b + pc * g.ldb + jc + jr;
                     const int64_t bld = packed ? NR : g.ldb;
                     const float* bi = bias_blk ? bias_blk + jr : nullptr;
                     const int rows = (int)std::min<int64_t>(MR, mcur - ir);
@@ -331,26 +358,33 @@ void gemm_serial(const GemmArgs& g) {
 // Below this many multiply-adds a GEMM stays on the calling thread: waking the pool costs some microseconds,
 // which a 64x256x784 training GEMM (13 M) repays many times and a batch-1 inference (m = 1) never would.
 constexpr int64_t kParallelMinMacs = int64_t(1) << 20;
-constexpr int kTasksPerThread = 2;
+constexpr int kTasksPerThread = 4;
 
 void gemm(const GemmArgs& g) {
     const int threads = num_threads();
     const int64_t m = g.m, n = g.n, k = std::max<int64_t>(g.k, 1);
     if (threads == 1 || m <= 1 || n <= 0 || m * n * k < kParallelMinMacs) return gemm_serial(g);
-    // Cut the dimension with more register panels into runs of whole panels, a few per thread: tasks are claimed
-    // dynamically, so when a thread is late (a busy machine, a worker still waking) the others take its share.
+    // Cut C into runs of whole register panels, a few per thread: tasks are claimed dynamically, so when a thread
+    // is late (a busy machine, a worker still waking) the others take its share.
+    // A row cut shares all of B, a column cut all of A. A transposed A is packed by whoever reads it, so it is cut
+    // into rows; B, when it must be packed (Bᵀ always, B when the config packs it at this m), is then packed once
+    // before the cut and every row block reads that copy. Otherwise a column cut needs no shared packing at all.
+    // With nothing packed either way, cut the dimension with more panels. (64x256x128 A·Bᵀ cut into rows once
+    // transposed all of B in every task and ran slower on 2 threads than on 1.)
     const GemmConfig& cfg = gemm_config();
     const int64_t mpanels = (m + cfg.mr - 1) / cfg.mr, npanels = (n + cfg.nr - 1) / cfg.nr;
-    // Every task packs the operand it shares with the others: all of B when C is cut into rows (if B is packed:
-    // Bᵀ always, B when the config packs it), all of A when cut into columns (Aᵀ). Cut where less is packed twice;
-    // e.g. 64x256x128 A·Bᵀ cut into rows transposed the whole of B once per task and ran slower on 2 threads than
-    // on 1. With nothing (or as much) repeated either way, cut the dimension with more panels.
-    const int64_t repeat_rows = (g.trans_b || m / threads > cfg.pack_b_min_m) ? k * n : 0;
-    const int64_t repeat_cols = g.trans_a ? m * k : 0;
-    bool by_rows = repeat_rows != repeat_cols ? repeat_rows < repeat_cols : mpanels >= npanels;
+    const bool b_packed = g.trans_b || m > cfg.pack_b_min_m;
+    bool by_rows = g.trans_a ? true : b_packed ? false : mpanels >= npanels;
     if ((by_rows ? mpanels : npanels) < threads) by_rows = !by_rows;
     const int64_t panels = by_rows ? mpanels : npanels, unit = by_rows ? cfg.mr : cfg.nr;
     const int tasks = (int)std::min<int64_t>(int64_t(threads) * kTasksPerThread, panels);
+    thread_local Scratch shared_b;
+    const float* prepacked_b = nullptr;
+    if (by_rows && b_packed) {
+        float* dst = shared_b.get(packed_b_size(g, cfg.nr));
+        gemm_prepack_b(g, dst);
+        prepacked_b = dst;
+    }
     parallel_for(tasks, [&](int t) {
         const int64_t p0 = panels * t / tasks, p1 = panels * (t + 1) / tasks;
         const int64_t lo = p0 * unit, hi = std::min(p1 * unit, by_rows ? m : n);
@@ -365,7 +399,7 @@ void gemm(const GemmArgs& g) {
             s.c = g.c + lo;
             s.bias = g.bias ? g.bias + lo : nullptr;
         }
-        gemm_serial(s);
+        gemm_serial(s, prepacked_b);
     });
 }
 
