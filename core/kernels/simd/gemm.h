@@ -14,9 +14,10 @@ namespace cairn::simd {
 enum : uint32_t { kGemmLoadC = 1, kGemmRelu = 2 };
 using GemmUkernel = void (*)(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
                              int64_t ldc, const float* bias, uint32_t flags);
-// One row of A: c[gemv_nr] (+)= a[k] · B[k x gemv_nr], B row p at b + p*ldb; same flags and epilogue.
-using GemvUkernel = void (*)(int64_t k, const float* a, const float* b, int64_t ldb, float* c, const float* bias,
-                             uint32_t flags);
+// One row of A over one K block: c[gemv_nr] (+)= sum over i < rows of aval[i] · B row idx[i] (at b + idx[i]*ldb,
+// gemv_nr floats), the block's nonzero inputs; idx null: row i, all of the block. Same flags and epilogue.
+using GemvUkernel = void (*)(int64_t rows, const int32_t* idx, const float* aval, const float* b, int64_t ldb,
+                             float* c, const float* bias, uint32_t flags);
 
 // Chosen once for the ISA this file was compiled for (and the cache sizes it was tuned on).
 struct GemmConfig {
