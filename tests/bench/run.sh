@@ -3,7 +3,7 @@
 # programs natively and in wasm, then runs Cairn and every peer interleaved over >= 3 rounds (tests/bench/runner.mjs),
 # printing one table and writing build/native/tests/bench/workloads.json.
 #   CAIRN_BENCH_QUICK=1      smoke run (small counts, one round)
-#   CAIRN_BENCH_ROUNDS=N     rounds (default 3)
+#   CAIRN_BENCH_ROUNDS=N     rounds (default 5)
 #   CAIRN_BENCH_ONLY=REGEX   only configurations whose id (peer/engine/threads) matches, e.g. 'chromium|torch'
 #   CAIRN_BENCH_NO_BUILD=1   use what is built
 set -euo pipefail

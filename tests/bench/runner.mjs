@@ -2,7 +2,7 @@
 // table (median, min–max over rounds) with the target ratios and writes the same as JSON. Called by run.sh, which
 // builds and fetches what this needs; see README "Benchmarks".
 //
-// Environment: CAIRN_BENCH_QUICK=1 (smoke run: small counts, 1 round), CAIRN_BENCH_ROUNDS=N (default 3),
+// Environment: CAIRN_BENCH_QUICK=1 (smoke run: small counts, 1 round), CAIRN_BENCH_ROUNDS=N (default 5),
 // CAIRN_BENCH_ONLY=regex (config ids to run), CAIRN_BENCH_OUT=file.json, CAIRN_OPENBLAS=dir (PyTorch's BLAS),
 // CAIRN_NATIVE_BUILD / CAIRN_WASM_BUILD (build trees; the wasm tree holds both the single and the threaded engine).
 //
@@ -30,7 +30,7 @@ const require = createRequire(path.join(root, 'tests', 'package.json'));
 
 const env = process.env;
 const quick = env.CAIRN_BENCH_QUICK === '1';
-const rounds = Number(env.CAIRN_BENCH_ROUNDS || (quick ? 1 : 3));
+const rounds = Number(env.CAIRN_BENCH_ROUNDS || (quick ? 1 : 5));
 const only = env.CAIRN_BENCH_ONLY ? new RegExp(env.CAIRN_BENCH_ONLY) : null;
 const nativeBuild = path.resolve(root, env.CAIRN_NATIVE_BUILD || 'build/native');
 const wasmBuild = path.resolve(root, env.CAIRN_WASM_BUILD || 'build/wasm');
