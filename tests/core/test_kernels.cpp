@@ -53,12 +53,26 @@ struct GemmCase {
     int64_t m, n, k;
     bool ta, tb, bias, acc, relu;
     int64_t pad;  // extra elements per row: non-contiguous (strided) views
+    bool zero_runs = false;  // op(A) with blocks of zeros, as in images (see zero_runs_in)
 };
+
+// Zeros in op(A) laid out as image pixels lie: row blocks of 8 alternate with step blocks of 5 between zero and
+// random, every third row block has no zeros, and row 16q+5 is all zeros. So a 4-row panel meets steps that are all
+// zero, partly zero and not zero, and some panels have none.
+void zero_runs_in(std::vector<float>& a, int64_t m, int64_t k, int64_t lda, bool ta) {
+    for (int64_t i = 0; i < m; ++i)
+        for (int64_t p = 0; p < k; ++p) {
+            const int64_t blk = i / 8;
+            const bool zero = (blk % 3 != 2 && (blk + p / 5) % 2 == 0) || i % 16 == 5;
+            if (zero) a[ta ? p * lda + i : i * lda + p] = 0.f;
+        }
+}
 
 void check_gemm(const Kernels& kern, const GemmCase& gc) {
     int64_t lda = (gc.ta ? gc.m : gc.k) + gc.pad, ldb = (gc.tb ? gc.k : gc.n) + gc.pad, ldc = gc.n + gc.pad;
     int64_t arows = gc.ta ? gc.k : gc.m, brows = gc.tb ? gc.n : gc.k;
     auto a = random_vec(arows * lda, 1 + gc.m), b = random_vec(brows * ldb, 2 + gc.n);
+    if (gc.zero_runs) zero_runs_in(a, gc.m, gc.k, lda, gc.ta);
     auto bias = random_vec(gc.n, 3), c0 = random_vec(gc.m * ldc, 4);
     auto c = c0, cref = c0;
     GemmArgs g;
@@ -117,6 +131,28 @@ TEST_P(Backend, GemmBlockingAndEmptyK) {
         check_gemm(k(), {300, 9, 20, form == 2, form == 1, false, true, false, 0});
         check_gemm(k(), {5, 7, 0, form == 2, form == 1, true, true, true, 0});
         check_gemm(k(), {5, 7, 0, form == 2, form == 1, false, false, false, 2});
+    }
+}
+
+// Aᵀ·B skips the steps of a packed A panel that are all zero (a first layer's weight gradient, Xᵀ·dZ, over image
+// pixels): against the reference, and bit for bit against the same product with A stored transposed (A·B, which
+// reads A in place and skips nothing), with K split into blocks and ragged panels.
+TEST_P(Backend, TransposedAWithZeroRunsSkipsNothingThatCounts) {
+    for (const auto& [m, n, kk] : {std::array<int64_t, 3>{200, 40, 300}, {37, 20, 64}, {8, 9, 11}, {64, 256, 784}}) {
+        for (int variant = 0; variant < 2; ++variant)
+            check_gemm(k(), {m, n, kk, true, false, variant == 1, variant == 1, variant == 0, variant, true});
+        if (std::string(k().name) != "simd") continue;
+        std::vector<float> at = random_vec(kk * m, 7), a(m * kk), b = random_vec(kk * n, 8), c1(m * n), c2(m * n);
+        zero_runs_in(at, m, kk, m, true);
+        for (int64_t p = 0; p < kk; ++p)
+            for (int64_t i = 0; i < m; ++i) a[i * kk + p] = at[p * m + i];
+        GemmArgs g;
+        g.m = m; g.n = n; g.k = kk; g.b = b.data(); g.ldb = n; g.ldc = n;
+        g.a = at.data(); g.lda = m; g.trans_a = true; g.c = c1.data();
+        k().gemm(g);
+        g.a = a.data(); g.lda = kk; g.trans_a = false; g.c = c2.data();
+        k().gemm(g);
+        ASSERT_EQ(0, std::memcmp(c1.data(), c2.data(), sizeof(float) * c1.size())) << "m=" << m << " n=" << n << " k=" << kk;
     }
 }
 

@@ -14,6 +14,10 @@ namespace cairn::simd {
 enum : uint32_t { kGemmLoadC = 1, kGemmRelu = 2 };
 using GemmUkernel = void (*)(int64_t kc, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
                              int64_t ldc, const float* bias, uint32_t flags);
+// The ppmm over listed steps only: C[mr x NR] (+)= sum over i < nsteps of the packed A step steps[i] (its MR
+// values at a + steps[i]*mr) times B row steps[i] (at b + steps[i]*ldb); full MR-row panels. Same flags.
+using GemmStepsUkernel = void (*)(int64_t nsteps, const int32_t* steps, const float* a, const float* b, int64_t ldb,
+                                  float* c, int64_t ldc, const float* bias, uint32_t flags);
 // One row of A over one K block: c[gemv_nr] (+)= sum over i < rows of aval[i] · B row idx[i] (at b + idx[i]*ldb,
 // gemv_nr floats), the block's nonzero inputs; idx null: row i, all of the block. Same flags and epilogue.
 using GemvUkernel = void (*)(int64_t rows, const int32_t* idx, const float* aval, const float* b, int64_t ldb,
@@ -24,6 +28,7 @@ struct GemmConfig {
     int mr, nr;                       // register tile
     GemmUkernel gemm[17];             // [r]: r rows (r = mr is the full tile), A in place
     GemmUkernel ppmm[17];             // [r]: r rows, A packed (used for Aᵀ)
+    GemmStepsUkernel ppmm_steps;      // mr rows, A packed, its all-zero steps left out
     int64_t kc, mc, nc;               // cache blocking over K, M and N
     int64_t pack_b_min_m;             // pack B (not transposed) when m exceeds this
     const char* name;                 // the full tile's microkernel, e.g. "f32_gemm_8x32__avx512f"

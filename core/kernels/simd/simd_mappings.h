@@ -72,6 +72,7 @@ HWY_INLINE vf vneg(vf a) { return hn::Neg(a); }
 HWY_INLINE vmask vgt(vf a, vf b) { return hn::Gt(a, b); }
 HWY_INLINE vmask vlt(vf a, vf b) { return hn::Lt(a, b); }
 HWY_INLINE vf vselect(vmask m, vf yes, vf no) { return hn::IfThenElse(m, yes, no); }
+HWY_INLINE bool vany_nonzero(vf v) { return !hn::AllFalse(DF(), hn::Ne(v, hn::Zero(DF()))); }  // -0 counts as 0
 HWY_INLINE vf vcopysign(vf magnitude, vf sign) { return hn::CopySign(magnitude, sign); }
 // max(x, 0) that lets NaN through, as the reference and PyTorch do: a NaN must reach the loss so training can
 // stop with a clear error. (x86 max returns its second operand when either is NaN, so max(x, 0) would hide it.)
