@@ -6,9 +6,11 @@
 // after packing). B rows are read in place when B is not transposed (row p of a panel is NR contiguous floats
 // at stride ldb) and packed into contiguous NR-column panels when it is transposed, when the ISA's config
 // says packing repays the copy, or for a last panel narrower than NR. Tiles narrower than NR are computed at
-// full width into a local tile and copied out, so C's padding columns are never touched.
+// full width into a local tile and copied out, so C's padding columns are never touched. A packed A panel with
+// many all-zero steps (image pixels in a first layer's weight gradient) runs only its other steps (ppmmnz); the
+// skipped steps would have added ±0, so the bits are those of the dense product.
 //
-// Threads: a large GEMM is cut into sub-GEMMs over whole MR-row or NR-column panels of C (never over K), one
+// Threads: a large GEMM is cut into sub-GEMMs over whole MR-row or NR-column panels of C (never over K), a few
 // per thread of core/parallel.h. Every element of C then sees the same K blocks in the same order, so the result
 // is bit-identical for any thread count.
 //
