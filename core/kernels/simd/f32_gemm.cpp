@@ -284,36 +284,35 @@ void pack_b_panel(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t
     }
 }
 
-// The nonzero steps of each full panel of a packed A block (rows x kc, panels of mr). A panel whose steps are
-// under 1/8 zeros runs all of them (nsteps = -1): looking steps up costs more than skipping so few saves.
-void find_nonzero_steps(const float* apack, int64_t rows, int64_t kc, int mr, std::vector<int32_t>& steps,
-                        std::vector<int64_t>& nsteps) {
-    const int64_t panels = (rows + mr - 1) / mr;
-    steps.resize(size_t(panels * kc));
-    nsteps.assign(size_t(panels), -1);
-    for (int64_t ip = 0; ip < panels; ++ip) {
-        if ((ip + 1) * mr > rows) break;  // a partial panel runs the dense kernel for its row count
-        const float* pa = apack + ip * mr * kc;
-        int32_t* st = steps.data() + ip * kc;
-        int64_t nz = 0;
-        if (mr == kVL) {  // a step is one vector (wasm's 4x8 tile)
-            for (int64_t p = 0; p < kc; ++p) {
-                st[nz] = int32_t(p);
-                nz += vany_nonzero(vload(pa + p * kVL));
-            }
-        } else {
-            for (int64_t p = 0; p < kc; ++p) {
-                bool any = false;
-                for (int r = 0; r < mr; ++r) any |= pa[p * mr + r] != 0.f;
-                st[nz] = int32_t(p);
-                nz += any;
-            }
-        }
-        if (nz * 8 <= kc * 7) nsteps[size_t(ip)] = nz;
-    }
-}
-
 }  // namespace
+
+int64_t nonzero_steps(const float* a, int64_t kc, int mr, int32_t* steps) {
+    int64_t nz = 0;
+    if (mr == 1) {  // zeros counted first, in a loop the compiler vectorizes: a dense row pays little more
+        int32_t zeros = 0;
+        for (int64_t p = 0; p < kc; ++p) zeros += a[p] == 0.f;
+        if (int64_t(zeros) * 8 < kc) return -1;
+        for (int64_t p = 0; p < kc; ++p) {
+            steps[nz] = int32_t(p);
+            nz += a[p] != 0.f;
+        }
+        return nz;
+    }
+    if (mr == kVL) {  // a step is one vector (wasm's 4x8 tile)
+        for (int64_t p = 0; p < kc; ++p) {
+            steps[nz] = int32_t(p);
+            nz += vany_nonzero(vload(a + p * kVL));
+        }
+    } else {
+        for (int64_t p = 0; p < kc; ++p) {
+            bool any = false;
+            for (int r = 0; r < mr; ++r) any |= a[p * mr + r] != 0.f;
+            steps[nz] = int32_t(p);
+            nz += any;
+        }
+    }
+    return nz * 8 <= kc * 7 ? nz : -1;
+}
 
 //-----------------------------------------------------------------------------
 // [SECTION] Driver
@@ -396,9 +395,14 @@ void gemm_serial(const GemmArgs& g, const float* prepacked_b = nullptr) {
                 const int64_t mcur = std::min<int64_t>(cfg.mc, m - ic);
                 if (pack_a) {
                     pack_a_block(g, ic, mcur, pc, kc, MR, apack);
-                    find_nonzero_steps(apack, mcur, kc, MR, a_steps, a_nsteps);
+                    // Each full panel's nonzero steps; a partial panel runs the dense kernel for its row count.
+                    const int64_t panels = (mcur + MR - 1) / MR;
+                    a_steps.resize(size_t(panels * kc));
+                    a_nsteps.assign(size_t(panels), -1);
+                    for (int64_t ip = 0; (ip + 1) * MR <= mcur; ++ip)
+                        a_nsteps[size_t(ip)] = nonzero_steps(apack + ip * MR * kc, kc, MR, a_steps.data() + ip * kc);
                 }
-                // nsteps >= 0: run the packed A panel's listed steps only (find_nonzero_steps).
+                // nsteps >= 0: run the packed A panel's listed steps only (nonzero_steps).
                 auto tile_at = [&](int64_t ir, int64_t jr, int64_t nsteps, const int32_t* steps) {
                     const int64_t cols = std::min<int64_t>(NR, ncur - jr);
                     const bool packed = pack_b || cols < NR;

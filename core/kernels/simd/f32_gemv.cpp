@@ -5,10 +5,9 @@
 // here one broadcast feeds kGemvNV vectors of B, and B (the layer's weights) streams through row by row in its
 // stored layout. K is split into the GEMM's blocks, so a row alone gives the same bits as that row in a batch.
 //
-// Rows of B that meet a zero in a are skipped. Image pixels and the outputs of ReLU layers are often half zeros,
-// and a skipped row is a row of weights not read: the pass is bound by streaming B. The bits stay those of the
-// batch: a product 0·w is ±0, and a sum that starts at +0 never becomes -0, so adding it changes nothing (only an
-// infinite weight facing a zero input would differ: NaN in a batch, not here).
+// Rows of B that meet a zero in a are skipped (nonzero_steps in gemm.h, which says why the bits stay those of the
+// batch). Image pixels and the outputs of ReLU layers are often half zeros, and a skipped row is a row of weights
+// not read: the pass is bound by streaming B.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -22,11 +21,11 @@ namespace cairn::simd {
 
 namespace {
 
-// NV vectors of columns over `rows` inputs of a K block. With idx, input i is aval[i] and meets row idx[i] of B (the
-// block's nonzero inputs); without, input i is aval[i] and meets row i (all of the block, read in order).
+// NV vectors of columns over `rows` inputs of a K block. With idx, the inputs are a[idx[i]], each meeting row idx[i]
+// of B (the block's nonzero inputs); without, a[i] meets row i (all of the block, read in order).
 // Epilogue as in the GEMM: old C, then bias, then ReLU on the final sum.
 template <int NV>
-HWY_INLINE void gemv_cols(int64_t rows, const int32_t* HWY_RESTRICT idx, const float* HWY_RESTRICT aval,
+HWY_INLINE void gemv_cols(int64_t rows, const int32_t* HWY_RESTRICT idx, const float* HWY_RESTRICT a,
                           const float* HWY_RESTRICT b, int64_t ldb, float* HWY_RESTRICT c,
                           const float* HWY_RESTRICT bias, uint32_t flags) {
     vf acc[NV];
@@ -49,13 +48,13 @@ HWY_INLINE void gemv_cols(int64_t rows, const int32_t* HWY_RESTRICT idx, const f
     }
     int64_t i = 0;
     if (idx) {
-        for (; i + 2 <= rows; i += 2) CAIRN_GEMV_TWO_ROWS(aval[i], b + idx[i] * stride, aval[i + 1], b + idx[i + 1] * stride)
+        for (; i + 2 <= rows; i += 2) CAIRN_GEMV_TWO_ROWS(a[idx[i]], b + idx[i] * stride, a[idx[i + 1]], b + idx[i + 1] * stride)
     } else {
-        for (; i + 2 <= rows; i += 2, b += 2 * stride) CAIRN_GEMV_TWO_ROWS(aval[i], b, aval[i + 1], b + stride)
+        for (; i + 2 <= rows; i += 2, b += 2 * stride) CAIRN_GEMV_TWO_ROWS(a[i], b, a[i + 1], b + stride)
     }
 #undef CAIRN_GEMV_TWO_ROWS
     if (i < rows) {
-        const vf a0 = vset1(aval[i]);
+        const vf a0 = vset1(idx ? a[idx[i]] : a[i]);
         const float* b0 = idx ? b + idx[i] * stride : b;
         for (int v = 0; v < NV; ++v) acc[v] = vfma(a0, vload(b0 + v * kVL), acc[v]);
     }
@@ -92,9 +91,9 @@ static_assert(kGemvNV * kVL == CAIRN_GEMV_NR, "CAIRN_GEMV_NR must be whole vecto
 
 // The named microkernel (a plain C name, so profiles and the wasm disassembly show it).
 extern "C" HWY_NOINLINE void CAIRN_GEMV_NAME(CAIRN_GEMV_NR, CAIRN_ISA)(int64_t rows, const int32_t* idx,
-                                                                      const float* aval, const float* b, int64_t ldb,
+                                                                      const float* a, const float* b, int64_t ldb,
                                                                       float* c, const float* bias, uint32_t flags) {
-    gemv_cols<kGemvNV>(rows, idx, aval, b, ldb, c, bias, flags);
+    gemv_cols<kGemvNV>(rows, idx, a, b, ldb, c, bias, flags);
 }
 
 void gemv_config(GemmConfig& cfg) {
@@ -107,32 +106,15 @@ void gemv(const GemmArgs& g) {
     const int64_t n = g.n, k = std::max<int64_t>(g.k, 0);
     int64_t kblocks = 1, kstep = 1;
     gemm_k_blocks(cfg, k, kblocks, kstep);
-    // The nonzero inputs of each K block, found once for all column passes: block kb's are at [first[kb], first[kb+1]).
-    // A block with few zeros is read whole (looking rows up costs more than the few skipped rows save: 784x256 dense
-    // took 1.2x as long through the lookup in wasm).
+    // The nonzero inputs of each K block, found once for all column passes: block kb's at idx + its start pc,
+    // nsteps[kb] of them, or -1 to read the block whole.
     thread_local std::vector<int32_t> idx;
-    thread_local std::vector<float> aval;
-    thread_local std::vector<int64_t> first;
-    thread_local std::vector<char> whole;
+    thread_local std::vector<int64_t> nsteps;
     idx.resize(size_t(k));
-    aval.resize(size_t(k));
-    first.assign(size_t(kblocks + 1), 0);
-    whole.assign(size_t(kblocks), 0);
-    int64_t nnz = 0;
+    nsteps.resize(size_t(kblocks));
     for (int64_t kb = 0; kb < kblocks; ++kb) {
         const int64_t pc = std::min(k, kb * kstep), kc = std::min(kstep, k - pc);
-        const float* a = g.a + pc;
-        int32_t zeros = 0;  // counted first, in a loop the compiler vectorizes: a dense input pays little more
-        for (int64_t p = 0; p < kc; ++p) zeros += a[p] == 0.f;
-        whole[size_t(kb)] = int64_t(zeros) * 8 < kc;
-        if (!whole[size_t(kb)]) {
-            for (int64_t p = 0; p < kc; ++p) {
-                idx[size_t(nnz)] = int32_t(p);
-                aval[size_t(nnz)] = a[p];
-                nnz += a[p] != 0.f;
-            }
-        }
-        first[size_t(kb + 1)] = nnz;
+        nsteps[size_t(kb)] = nonzero_steps(g.a + pc, kc, 1, idx.data() + pc);
     }
     // Columns [j, j + width) over every K block, with the GEMM's flags per block (old C, then bias and ReLU last).
     auto columns = [&](auto&& kernel, const float* b, int64_t ldb, float* c, const float* bias) {
@@ -140,11 +122,9 @@ void gemv(const GemmArgs& g) {
             const int64_t pc = std::min(k, kb * kstep), kc = std::min(kstep, k - pc);
             const bool last = kb == kblocks - 1;
             const uint32_t flags = gemm_k_block_flags(g, pc, last);
-            const float* bb = b + pc * ldb;
-            const float* bi = last ? bias : nullptr;
-            const int64_t f = first[size_t(kb)];
-            if (whole[size_t(kb)]) kernel(kc, nullptr, g.a + pc, bb, ldb, c, bi, flags);
-            else kernel(first[size_t(kb + 1)] - f, idx.data() + f, aval.data() + f, bb, ldb, c, bi, flags);
+            const int64_t rows = nsteps[size_t(kb)];
+            kernel(rows < 0 ? kc : rows, rows < 0 ? nullptr : idx.data() + pc, g.a + pc, b + pc * ldb, ldb, c,
+                   last ? bias : nullptr, flags);
         }
     };
     int64_t j = 0;

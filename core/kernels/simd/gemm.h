@@ -18,9 +18,9 @@ using GemmUkernel = void (*)(int64_t kc, const float* a, int64_t lda, const floa
 // values at a + steps[i]*mr) times B row steps[i] (at b + steps[i]*ldb); full MR-row panels. Same flags.
 using GemmStepsUkernel = void (*)(int64_t nsteps, const int32_t* steps, const float* a, const float* b, int64_t ldb,
                                   float* c, int64_t ldc, const float* bias, uint32_t flags);
-// One row of A over one K block: c[gemv_nr] (+)= sum over i < rows of aval[i] · B row idx[i] (at b + idx[i]*ldb,
-// gemv_nr floats), the block's nonzero inputs; idx null: row i, all of the block. Same flags and epilogue.
-using GemvUkernel = void (*)(int64_t rows, const int32_t* idx, const float* aval, const float* b, int64_t ldb,
+// One row of A over one K block: c[gemv_nr] (+)= sum over i < rows of a[idx[i]] · B row idx[i] (at b + idx[i]*ldb,
+// gemv_nr floats), the block's nonzero inputs; idx null: a[i] · row i, all of the block. Same flags and epilogue.
+using GemvUkernel = void (*)(int64_t rows, const int32_t* idx, const float* a, const float* b, int64_t ldb,
                              float* c, const float* bias, uint32_t flags);
 
 // Chosen once for the ISA this file was compiled for (and the cache sizes it was tuned on).
@@ -50,6 +50,13 @@ inline void gemm_k_blocks(const GemmConfig& cfg, int64_t k, int64_t& blocks, int
 inline uint32_t gemm_k_block_flags(const GemmArgs& g, int64_t pc, bool last) {
     return ((pc > 0 || g.accumulate) ? kGemmLoadC : 0u) | ((last && g.relu) ? kGemmRelu : 0u);
 }
+
+// The steps of an A panel (kc steps of mr values, step p at a + p*mr) that are not all zero, written in order to
+// steps[0..); returns how many, or -1 when under 1/8 of the steps are zero: running every step is then cheaper
+// than looking them up. A step of zeros adds ±0 to a sum that started at +0, which changes no bit, so both the
+// GEMM's packed panels (mr rows) and the GEMV's row of A (mr = 1) skip them. (Only an infinite B value facing a
+// zero would differ: NaN in the dense product, not here.)
+int64_t nonzero_steps(const float* a, int64_t kc, int mr, int32_t* steps);
 
 void gemm(const GemmArgs& g);
 // m = 1, A and B not transposed (batch-1 inference): core/kernels/simd/f32_gemv.cpp. gemm() routes there itself.
