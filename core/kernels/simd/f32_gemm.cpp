@@ -320,6 +320,11 @@ int64_t nonzero_steps(const float* a, int64_t kc, int mr, int32_t* steps) {
 
 namespace {
 
+// Bᵀ must be packed. B in place costs nothing to prepare, but a panel's rows sit ldb apart and a narrow NR uses part
+// of each cache line; packed, a panel is one contiguous stream. Whether that repays the copy depends on the tile and
+// on how many rows of A will read it (cfg.pack_b_min_m). The threaded cut asks the same question for the whole GEMM.
+bool b_needs_packing(const GemmConfig& cfg, const GemmArgs& g, int64_t m) { return g.trans_b || m > cfg.pack_b_min_m; }
+
 // B packed ahead of the call (gemm_prepack_b): for each N block of nc columns, for each K block, the block's NR-column
 // panels, each kc x NR. The offset of block (jc, pc) therefore counts all of K for the earlier N blocks.
 int64_t packed_b_offset(int64_t jc, int64_t ncur, int64_t pc, int64_t k, int nr) {
@@ -371,10 +376,8 @@ void gemm_serial(const GemmArgs& g, const float* prepacked_b = nullptr) {
     const int64_t mc_max = std::min<int64_t>(cfg.mc, (m + MR - 1) / MR * MR);
     float* apack = apack_buf.get(mc_max * kstep);
     float* bpack = bpack_buf.get(nc_max * kstep);
-    // Bᵀ must be packed. B in place costs nothing to prepare, but a panel's rows sit ldb apart and a narrow NR
-    // uses part of each cache line; packed, a panel is one contiguous stream. Whether that repays the copy
-    // depends on the tile (cfg.pack_b_min_m). A last panel narrower than NR is always packed.
-    const bool pack_b = prepacked_b || g.trans_b || m > cfg.pack_b_min_m;
+    // A last panel narrower than NR is always packed (below), whatever this says.
+    const bool pack_b = prepacked_b || b_needs_packing(cfg, g, m);
     const bool pack_a = g.trans_a;  // Aᵀ: MR values of a step are contiguous only after packing
     static_assert(kMR <= 16 && kNR <= 64, "tile buffer too small");
     alignas(64) float tile[16 * 64];  // a partial-width tile of C, computed at full width
@@ -461,7 +464,7 @@ void gemm(const GemmArgs& g) {
     // transposed all of B in every task and ran slower on 2 threads than on 1.)
     const GemmConfig& cfg = gemm_config();
     const int64_t mpanels = (m + cfg.mr - 1) / cfg.mr, npanels = (n + cfg.nr - 1) / cfg.nr;
-    const bool b_packed = g.trans_b || m > cfg.pack_b_min_m;
+    const bool b_packed = b_needs_packing(cfg, g, m);
     bool by_rows = g.trans_a ? true : b_packed ? false : mpanels >= npanels;
     if ((by_rows ? mpanels : npanels) < threads) by_rows = !by_rows;
     const int64_t panels = by_rows ? mpanels : npanels, unit = by_rows ? cfg.mr : cfg.nr;
