@@ -1,0 +1,44 @@
+// Compares W1 training steps of two or more builds of the benchmark module in one Node process, interleaved: on a
+// shared VM, separate runs minutes apart differ by more than most changes do (PROFILE.md).
+//   node tests/bench/ab_step.mjs [--threads N] [--rounds R] [--steps S] A/cairn_bench_web_mt.js B/cairn_bench_web_mt.js
+// Each module loads Fashion-MNIST and warms up 300 steps; then blocks of S steps alternate between the modules R
+// times (the order rotates each round). Prints each module's step-time percentiles in ms.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const argv = process.argv.slice(2), opt = (name, dflt) => {
+    const i = argv.indexOf(name);
+    return i < 0 ? dflt : Number(argv.splice(i, 2)[1]);
+};
+const threads = opt('--threads', 2), rounds = opt('--rounds', 30), steps = opt('--steps', 50);
+const modules = argv.map((m) => path.resolve(m));
+if (modules.length < 2) throw new Error('usage: ab_step.mjs [--threads N] [--rounds R] [--steps S] A.js B.js [...]');
+const dir = process.env.CAIRN_FASHION_DIR || '/usr/share/datasets/fashion-mnist';
+const images = readFileSync(path.join(dir, 'train-images-idx3-ubyte.gz'));
+const labels = readFileSync(path.join(dir, 'train-labels-idx1-ubyte.gz'));
+
+const runs = [];
+for (const file of modules) {
+    const factory = createRequire(file)(file);
+    const M = await factory({ wasmBinary: readFileSync(file.replace(/\.js$/, '.wasm')) });
+    const put = (a) => { const p = M._malloc(a.byteLength); M.HEAPU8.set(a, p); return p; };
+    if (M._cb_load(put(images), images.byteLength, put(labels), labels.byteLength, 60000) !== 0) throw new Error(`${file}: cb_load failed`);
+    if (M._cb_threads(threads) !== threads) throw new Error(`${file} cannot run ${threads} threads`);
+    const step = () => { if (!M._cb_train_step()) M._cb_train_begin(1, 64, 1e-3, 60000); };
+    M._cb_train_begin(1, 64, 1e-3, 60000);
+    for (let i = 0; i < 300; ++i) step();
+    runs.push({ file, step, ms: [] });
+}
+for (let r = 0; r < rounds; ++r) {
+    for (let k = 0; k < runs.length; ++k) {
+        const run = runs[(k + r) % runs.length];
+        let prev = performance.now();
+        for (let i = 0; i < steps; ++i) { run.step(); const t = performance.now(); run.ms.push(t - prev); prev = t; }
+    }
+}
+for (const { file, ms } of runs) {
+    const s = [...ms].sort((a, b) => a - b), q = (p) => s[Math.floor(p * (s.length - 1))].toFixed(3);
+    console.log(`${path.relative(process.cwd(), file)}: p10 ${q(0.1)}  median ${q(0.5)}  p90 ${q(0.9)} ms per step`);
+}
+process.exit(0);
