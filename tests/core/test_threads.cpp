@@ -16,21 +16,12 @@
 #include "core/parallel.h"
 #include "core/random.h"
 #include "core/train.h"
+#include "tests/core/test_util.h"
 
 using namespace cairn;
+using namespace cairn::test;
 
 namespace {
-
-constexpr double kU = 1.0 / (1 << 24);
-double gamma_k(int64_t k) { return (k * kU) / (1 - k * kU); }
-
-std::vector<float> random_vec(size_t n, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> d(-1, 1);
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-}
 
 // Restores the default pool size however a test ends.
 struct ThreadsGuard {
@@ -42,13 +33,15 @@ struct Case {
     int form;  // 0: A·B, 1: A·Bᵀ, 2: Aᵀ·B
     bool bias, acc, relu;
     int64_t pad;
+    bool zero_runs = false;  // op(A) with runs of zeros (test_util.h): packed panels then list their nonzero steps
 };
 
 // C from the simd GEMM with `threads` threads, padding included (so writes into it are caught too).
 std::vector<float> simd_gemm(const Case& gc, int threads, std::vector<float>* ref = nullptr) {
     const bool ta = gc.form == 2, tb = gc.form == 1;
     const int64_t lda = (ta ? gc.m : gc.k) + gc.pad, ldb = (tb ? gc.k : gc.n) + gc.pad, ldc = gc.n + gc.pad;
-    const auto a = random_vec((ta ? gc.k : gc.m) * lda, 1 + uint32_t(gc.m));
+    auto a = random_vec((ta ? gc.k : gc.m) * lda, 1 + uint32_t(gc.m));
+    if (gc.zero_runs) zero_runs_in(a, gc.m, gc.k, lda, ta);
     const auto b = random_vec((tb ? gc.n : gc.k) * ldb, 2 + uint32_t(gc.n));
     const auto bias = random_vec(gc.n, 3);
     std::vector<float> c = random_vec(gc.m * ldc, 4);
@@ -97,6 +90,11 @@ TEST(Threads, GemmBitIdenticalForAnyThreadCountAndMatchesReference) {
         // N wider than one cache block (nc = 1024) with several K blocks: a row cut reads a B packed before the
         // cut (Aᵀ·B in wasm), whose offsets span N blocks.
         {40, 1030, 300, 0, false, false, false, 2},
+        // A with runs of zeros, cut into columns: where A is packed (always for Aᵀ, for A in wasm), it is packed once
+        // before the cut with each panel's nonzero steps, and every column block reads the copy at offsets that span
+        // several row blocks (mc) and K blocks. 6 rows give 3 threads too few row panels, so Aᵀ·B is cut into columns.
+        {200, 300, 600, 0, false, false, false, 0, true}, {64, 256, 784, 0, false, false, false, 0, true},
+        {6, 500, 300, 0, false, false, false, 1, true},
     };
     int checked = 0;
     for (Case base : shapes)

@@ -31,6 +31,7 @@ struct GemmConfig {
     GemmStepsUkernel ppmm_steps;      // mr rows, A packed, its all-zero steps left out
     int64_t kc, mc, nc;               // cache blocking over K, M and N
     int64_t pack_b_min_m;             // pack B (not transposed) when m exceeds this
+    bool pack_a_zero_steps;           // pack A (not transposed) too, to skip its all-zero steps (ppmm_steps)
     const char* name;                 // the full tile's microkernel, e.g. "f32_gemm_8x32__avx512f"
     GemvUkernel gemv;                 // m = 1 (core/kernels/simd/f32_gemv.cpp), gemv_nr columns per call
     int gemv_nr;
