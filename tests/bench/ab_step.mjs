@@ -23,7 +23,8 @@ for (const file of modules) {
     const factory = createRequire(file)(file);
     const M = await factory({ wasmBinary: readFileSync(file.replace(/\.js$/, '.wasm')) });
     const put = (a) => { const p = M._malloc(a.byteLength); M.HEAPU8.set(a, p); return p; };
-    if (M._cb_load(put(images), images.byteLength, put(labels), labels.byteLength, 60000) !== 0) throw new Error(`${file}: cb_load failed`);
+    const loaded = M._cb_load(put(images), images.byteLength, put(labels), labels.byteLength, 60000);
+    if (loaded !== 0) throw new Error(`${file}: cb_load failed`);
     if (M._cb_threads(threads) !== threads) throw new Error(`${file} cannot run ${threads} threads`);
     const step = () => { if (!M._cb_train_step()) M._cb_train_begin(1, 64, 1e-3, 60000); };
     M._cb_train_begin(1, 64, 1e-3, 60000);

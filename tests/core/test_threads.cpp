@@ -90,9 +90,10 @@ TEST(Threads, GemmBitIdenticalForAnyThreadCountAndMatchesReference) {
         // N wider than one cache block (nc = 1024) with several K blocks: a row cut reads a B packed before the
         // cut (Aᵀ·B in wasm), whose offsets span N blocks.
         {40, 1030, 300, 0, false, false, false, 2},
-        // A with runs of zeros, cut into columns: where A is packed (always for Aᵀ, for A in wasm), it is packed once
-        // before the cut with each panel's nonzero steps, and every column block reads the copy at offsets that span
-        // several row blocks (mc) and K blocks. 6 rows give 3 threads too few row panels, so Aᵀ·B is cut into columns.
+        // A with runs of zeros, cut into columns: where A is packed (always for Aᵀ, for A in wasm), it is packed
+        // once before the cut with each panel's nonzero steps, and every column block reads the copy at offsets
+        // that span several row blocks (mc) and K blocks. 6 rows give 3 threads too few row panels, so Aᵀ·B is
+        // cut into columns.
         {200, 300, 600, 0, false, false, false, 0, true}, {64, 256, 784, 0, false, false, false, 0, true},
         {6, 500, 300, 0, false, false, false, 1, true},
     };

@@ -3,16 +3,17 @@
 // All three forms (A·B, A·Bᵀ, Aᵀ·B), any leading dimensions, bias, ReLU and accumulation reduce to one
 // microkernel template in two flavours: gemm reads the MR rows of A in place (row-major A, as XNNPACK's gemm
 // kernels do), ppmm reads A packed into MR-row panels (Aᵀ, whose MR values of one step are only contiguous
-// after packing, and A itself where the config packs it to skip zeros). B rows are read in place when B is not transposed (row p of a panel is NR contiguous floats
-// at stride ldb) and packed into contiguous NR-column panels when it is transposed, when the ISA's config
-// says packing repays the copy, or for a last panel narrower than NR. Tiles narrower than NR are computed at
-// full width into a local tile and copied out, so C's padding columns are never touched. A packed A panel with
-// many all-zero steps (image pixels, ReLU outputs) runs only its other steps (ppmmnz); the skipped steps would
-// have added ±0, so the bits are those of the dense product.
+// after packing, and A itself where the config packs it to skip zeros). B rows are read in place when B is not
+// transposed (row p of a panel is NR contiguous floats at stride ldb) and packed into contiguous NR-column panels
+// when it is transposed, when the ISA's config says packing repays the copy, or for a last panel narrower than NR.
+// Tiles narrower than NR are computed at full width into a local tile and copied out, so C's padding columns are
+// never touched. A packed A panel with many all-zero steps (image pixels, ReLU outputs) runs only its other steps
+// (ppmmnz); the skipped steps would have added ±0, so the bits are those of the dense product.
 //
 // Threads: a large GEMM is cut into sub-GEMMs over whole MR-row or NR-column panels of C (never over K), a few
-// per thread of core/parallel.h; an operand that every block would pack in full is packed once before the cut. Every element of C then sees the same K blocks in the same order, so the result
-// is bit-identical for any thread count.
+// per thread of core/parallel.h; an operand that every block would pack in full is packed once before the cut.
+// Every element of C then sees the same K blocks in the same order, so the result is bit-identical for any thread
+// count.
 //
 // Index of this file
 // [SECTION] Microkernels
@@ -260,7 +261,7 @@ void pack_a_block(const GemmArgs& g, int64_t i0, int64_t rows, int64_t p0, int64
                 dst[p * 4 + 2] = r2[p];
                 dst[p * 4 + 3] = r3[p];
             }
-        } else if (g.trans_a && valid == kMR && mr == kMR) {  // fixed-count copies, which the compiler turns into vectors
+        } else if (g.trans_a && valid == kMR && mr == kMR) {  // fixed-count copies, which become vector copies
             for (int64_t p = 0; p < kc; ++p) {
                 const float* src = g.a + (p0 + p) * g.lda + i0 + ip;
                 float* d = dst + p * kMR;
@@ -382,7 +383,9 @@ void gemm_prepack_b(const GemmArgs& g, float* dst) {
 
 // Aᵀ must be packed (a step's MR values are contiguous only then). A in place costs nothing to prepare; packed, each
 // full panel lists its steps that are not all zero and the tile runs only those (cfg.pack_a_zero_steps).
-bool a_needs_packing(const GemmConfig& cfg, const GemmArgs& g) { return g.trans_a || (cfg.pack_a_zero_steps && g.m >= cfg.mr); }
+bool a_needs_packing(const GemmConfig& cfg, const GemmArgs& g) {
+    return g.trans_a || (cfg.pack_a_zero_steps && g.m >= cfg.mr);
+}
 
 // Rows i0..i0+rows of op(A) over the K block p0..p0+kc into MR-row panels (pack_a_block), with each full panel's
 // nonzero steps at steps + ip*kc and their count at nsteps[ip] (-1: run every step; always so for a partial panel).
@@ -398,22 +401,30 @@ void pack_a_panels(const GemmArgs& g, int64_t i0, int64_t rows, int64_t p0, int6
 // at a + pc*mpad + ip*MR*kc (mpad: rows rounded up to whole panels), its steps at steps + pc*panels + ip*kc, its
 // count at nsteps[kb*panels + ip].
 struct PackedA {
-    float* a;
-    int32_t* steps;
-    int64_t* nsteps;
+    const float* a;
+    const int32_t* steps;
+    const int64_t* nsteps;
 };
 int64_t packed_a_panels(const GemmArgs& g, int mr) { return (g.m + mr - 1) / mr; }
 
-void gemm_prepack_a(const GemmArgs& g, const PackedA& dst) {
+// Into the calling thread's scratch, which stays valid until its next call.
+PackedA gemm_prepack_a(const GemmArgs& g) {
+    thread_local Scratch a_buf;
+    thread_local std::vector<int32_t> steps;
+    thread_local std::vector<int64_t> nsteps;
     const GemmConfig& cfg = gemm_config();
     const int64_t k = std::max<int64_t>(g.k, 0), panels = packed_a_panels(g, cfg.mr);
     int64_t kblocks = 1, kstep = 1;
     gemm_k_blocks(cfg, k, kblocks, kstep);
+    float* a = a_buf.get(panels * cfg.mr * std::max<int64_t>(k, 1));
+    steps.resize(size_t(panels * std::max<int64_t>(k, 1)));
+    nsteps.resize(size_t(panels * kblocks));
     for (int64_t kb = 0; kb < kblocks; ++kb) {
         const int64_t pc = std::min(k, kb * kstep), kc = std::min(kstep, k - pc);
-        pack_a_panels(g, 0, g.m, pc, kc, cfg.mr, dst.a + pc * panels * cfg.mr, dst.steps + pc * panels,
-                      dst.nsteps + kb * panels);
+        pack_a_panels(g, 0, g.m, pc, kc, cfg.mr, a + pc * panels * cfg.mr, steps.data() + pc * panels,
+                      nsteps.data() + kb * panels);
     }
+    return {a, steps.data(), nsteps.data()};
 }
 
 // prepacked_b: all of op(B) from gemm_prepack_b, or null to pack (or read in place) here. prepacked_a likewise.
@@ -534,7 +545,8 @@ void gemm(const GemmArgs& g) {
     // is late (a busy machine, a worker still waking) the others take its share.
     // A row cut shares all of B, a column cut all of A. A transposed A is packed by whoever reads it, so it is cut
     // into rows; B, when it must be packed (Bᵀ always, B when the config packs it at this m), is then packed once
-    // before the cut and every row block reads that copy. Otherwise a column cut needs no shared packing at all.
+    // before the cut and every row block reads that copy. A column cut likewise reads A packed once before the cut,
+    // where A is packed (Aᵀ with too few row panels, A where the config packs it to skip zeros).
     // With nothing packed either way, cut the larger operand, so that each core reads only its part of it: in a
     // training step B is the layer's weights, which the optimizer writes next, and a line that both cores read
     // must be invalidated in the other core's cache before the write, one round trip per line (natively, a
@@ -547,9 +559,7 @@ void gemm(const GemmArgs& g) {
     if ((by_rows ? mpanels : npanels) < threads) by_rows = !by_rows;
     const int64_t panels = by_rows ? mpanels : npanels, unit = by_rows ? cfg.mr : cfg.nr;
     const int tasks = (int)std::min<int64_t>(int64_t(threads) * kTasksPerThread, panels);
-    thread_local Scratch shared_b, shared_a;
-    thread_local std::vector<int32_t> shared_a_steps;
-    thread_local std::vector<int64_t> shared_a_nsteps;
+    thread_local Scratch shared_b;
     const float* prepacked_b = nullptr;
     if (by_rows && b_packed) {
         float* dst = shared_b.get(packed_b_size(g, cfg.nr));
@@ -557,15 +567,10 @@ void gemm(const GemmArgs& g) {
         prepacked_b = dst;
     }
     // Likewise a packed A, which every column block would otherwise pack in full for itself.
-    PackedA packed_a{}, *prepacked_a = nullptr;
+    PackedA packed_a{};
+    const PackedA* prepacked_a = nullptr;
     if (!by_rows && a_needs_packing(cfg, g)) {
-        const int64_t panels = packed_a_panels(g, cfg.mr), kk = std::max<int64_t>(k, 1);
-        int64_t kblocks = 1, kstep = 1;
-        gemm_k_blocks(cfg, g.k, kblocks, kstep);
-        shared_a_steps.resize(size_t(panels * kk));
-        shared_a_nsteps.resize(size_t(panels * kblocks));
-        packed_a = {shared_a.get(panels * cfg.mr * kk), shared_a_steps.data(), shared_a_nsteps.data()};
-        gemm_prepack_a(g, packed_a);
+        packed_a = gemm_prepack_a(g);
         prepacked_a = &packed_a;
     }
     parallel_for(tasks, [&](int t) {
