@@ -27,7 +27,7 @@ using GemvUkernel = void (*)(int64_t rows, const int32_t* idx, const float* a, c
 struct GemmConfig {
     int mr, nr;                       // register tile
     GemmUkernel gemm[17];             // [r]: r rows (r = mr is the full tile), A in place
-    GemmUkernel ppmm[17];             // [r]: r rows, A packed (used for Aᵀ)
+    GemmUkernel ppmm[17];             // [r]: r rows, A packed (Aᵀ; A too where pack_a_zero_steps)
     GemmStepsUkernel ppmm_steps;      // mr rows, A packed, its all-zero steps left out
     int64_t kc, mc, nc;               // cache blocking over K, M and N
     int64_t pack_b_min_m;             // pack B (not transposed) when m exceeds this
