@@ -55,9 +55,7 @@ bool spin_until(Ready&& ready) {
     for (int i = 0;; ++i) {
         if (ready()) return true;
         if ((i & 255) == 255 && std::chrono::steady_clock::now() - t0 > kSpin) return false;
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
+        spin_pause();
     }
 }
 

@@ -18,7 +18,15 @@ namespace cairn {
 int num_threads();            // current pool size (>= 1)
 void set_num_threads(int n);  // n <= 0: default ($CAIRN_THREADS or 1); clamped to 1..CAIRN_MAX_THREADS
 // Runs fn(0) .. fn(n_tasks - 1), possibly concurrently; returns when all are done. Not reentrant:
-// a nested call from inside a task runs serially.
+// a nested call from inside a task runs serially. Tasks start in index order, each on a thread that runs it to the
+// end, so a task may wait (spin_pause) for lower-numbered tasks of the same call to finish: they have all started.
 void parallel_for(int n_tasks, const std::function<void(int)>& fn);
+
+// One iteration of a spin-wait: tells the CPU the loop is waiting (x86 `pause`), where there is a way to.
+inline void spin_pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 }  // namespace cairn

@@ -87,13 +87,13 @@ TEST(Threads, GemmBitIdenticalForAnyThreadCountAndMatchesReference) {
         {67, 301, 129, 0, false, false, false, 0}, {301, 67, 129, 0, false, false, false, 3},
         {133, 131, 1031, 0, false, false, false, 0}, {5, 997, 263, 0, false, false, false, 1},
         {997, 7, 263, 0, false, false, false, 0}, {64, 256, 784, 0, false, false, false, 0},
-        // N wider than one cache block (nc = 1024) with several K blocks: a row cut reads a B packed before the
-        // cut (Aᵀ·B in wasm), whose offsets span N blocks.
+        // N wider than one cache block (nc = 1024) with several K blocks: a row cut reads a B packed ahead of it
+        // in parts by all threads (Aᵀ·B), whose offsets span N blocks and whose parts split no panel.
         {40, 1030, 300, 0, false, false, false, 2},
         // A with runs of zeros, cut into columns: where A is packed (always for Aᵀ, for A in wasm), it is packed
-        // once before the cut with each panel's nonzero steps, and every column block reads the copy at offsets
-        // that span several row blocks (mc) and K blocks. 6 rows give 3 threads too few row panels, so Aᵀ·B is
-        // cut into columns.
+        // once ahead of the cut, in parts, with each panel's nonzero steps, and every column block reads the copy
+        // at offsets that span several row blocks (mc) and K blocks. 6 rows give 3 threads too few row panels, so
+        // Aᵀ·B is cut into columns.
         {200, 300, 600, 0, false, false, false, 0, true}, {64, 256, 784, 0, false, false, false, 0, true},
         {6, 500, 300, 0, false, false, false, 1, true},
     };

@@ -22,6 +22,7 @@
 // [SECTION] Driver
 // [SECTION] Threads
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstring>
 #include <cstdint>
@@ -358,32 +359,36 @@ namespace {
 // on how many rows of A will read it (cfg.pack_b_min_m). The threaded cut asks the same question for the whole GEMM.
 bool b_needs_packing(const GemmConfig& cfg, const GemmArgs& g, int64_t m) { return g.trans_b || m > cfg.pack_b_min_m; }
 
-// B packed ahead of the call (gemm_prepack_b): for each N block of nc columns, for each K block, the block's NR-column
+// B packed ahead of the call (pack_b_part): for each N block of nc columns, for each K block, the block's NR-column
 // panels, each kc x NR. The offset of block (jc, pc) therefore counts all of K for the earlier N blocks.
 int64_t packed_b_offset(int64_t jc, int64_t ncur, int64_t pc, int64_t k, int nr) {
     return jc * k + (ncur + nr - 1) / nr * nr * pc;
 }
 
-// Packs all of op(B) once, so that every row block of a threaded GEMM reads it instead of packing its own copy.
-// Into the calling thread's scratch, which stays valid until its next call.
-const float* gemm_prepack_b(const GemmArgs& g) {
+// All of op(B) packed once, so that every row block of a threaded GEMM reads it instead of packing its own copy.
+// The buffer is the calling thread's scratch, valid until its next call; the panels are packed in parts
+// (pack_b_part), so that the threads of the cut share the packing too.
+float* prepacked_b_buffer(const GemmArgs& g) {
     thread_local Scratch b_buf;
+    const int NR = gemm_config().nr;
+    return b_buf.get((g.n + NR - 1) / NR * NR * std::max<int64_t>(g.k, 1));
+}
+
+// Part `part` of `parts` of op(B)'s NR-column panels, over all of K, into dst (prepacked_b_buffer).
+void pack_b_part(const GemmArgs& g, float* dst, int part, int parts) {
     const GemmConfig& cfg = gemm_config();
     const int NR = cfg.nr;
-    const int64_t n = g.n, k = std::max<int64_t>(g.k, 0);
-    float* dst = b_buf.get((n + NR - 1) / NR * NR * std::max<int64_t>(k, 1));
+    const int64_t n = g.n, k = std::max<int64_t>(g.k, 0), panels = (n + NR - 1) / NR;
     int64_t kblocks = 1, kstep = 1;
     gemm_k_blocks(cfg, k, kblocks, kstep);
-    for (int64_t jc = 0; jc < n; jc += cfg.nc) {
-        const int64_t ncur = std::min<int64_t>(cfg.nc, n - jc);
+    for (int64_t jp = panels * part / parts; jp < panels * (part + 1) / parts; ++jp) {
+        const int64_t j0 = jp * NR, jc = j0 / cfg.nc * cfg.nc, ncur = std::min<int64_t>(cfg.nc, n - jc);
         for (int64_t kb = 0; kb < kblocks; ++kb) {
             const int64_t pc = std::min(k, kb * kstep), kc = std::min(kstep, k - pc);
-            float* block = dst + packed_b_offset(jc, ncur, pc, k, NR);
-            for (int64_t jr = 0; jr < ncur; jr += NR)
-                pack_b_panel(g, pc, kc, jc + jr, std::min<int64_t>(NR, ncur - jr), NR, block + jr * kc);
+            pack_b_panel(g, pc, kc, j0, std::min<int64_t>(NR, n - j0), NR,
+                         dst + packed_b_offset(jc, ncur, pc, k, NR) + (j0 - jc) * kc);
         }
     }
-    return dst;
 }
 
 // Aᵀ must be packed (a step's MR values are contiguous only then). A in place costs nothing to prepare; packed, each
@@ -401,38 +406,48 @@ void pack_a_panels(const GemmArgs& g, int64_t i0, int64_t rows, int64_t p0, int6
         nsteps[ip] = (ip + 1) * mr <= rows ? nonzero_steps(dst + ip * mr * kc, kc, mr, steps + ip * kc) : -1;
 }
 
-// All of op(A) packed ahead of the call (gemm_prepack_a), so that every column block of a threaded GEMM reads it
+// All of op(A) packed ahead of the call (pack_a_part), so that every column block of a threaded GEMM reads it
 // instead of packing its own copy: for each K block (starting at step pc), the panels of all rows; panel ip's values
 // at a + pc*mpad + ip*MR*kc (mpad: rows rounded up to whole panels), its steps at steps + pc*panels + ip*kc, its
 // count at nsteps[kb*panels + ip].
 struct PackedA {
-    const float* a;
-    const int32_t* steps;
-    const int64_t* nsteps;
+    float* a;
+    int32_t* steps;
+    int64_t* nsteps;
 };
 int64_t packed_a_panels(const GemmArgs& g, int mr) { return (g.m + mr - 1) / mr; }
 
-// Into the calling thread's scratch, which stays valid until its next call.
-PackedA gemm_prepack_a(const GemmArgs& g) {
+// The buffers, the calling thread's scratch, valid until its next call; packed in parts (pack_a_part) as B is.
+PackedA prepacked_a_buffers(const GemmArgs& g) {
     thread_local Scratch a_buf;
     thread_local std::vector<int32_t> steps;
     thread_local std::vector<int64_t> nsteps;
     const GemmConfig& cfg = gemm_config();
-    const int64_t k = std::max<int64_t>(g.k, 0), panels = packed_a_panels(g, cfg.mr);
+    const int64_t k = std::max<int64_t>(g.k, 1), panels = packed_a_panels(g, cfg.mr);
     int64_t kblocks = 1, kstep = 1;
     gemm_k_blocks(cfg, k, kblocks, kstep);
-    float* a = a_buf.get(panels * cfg.mr * std::max<int64_t>(k, 1));
-    steps.resize(size_t(panels * std::max<int64_t>(k, 1)));
+    steps.resize(size_t(panels * k));
     nsteps.resize(size_t(panels * kblocks));
-    for (int64_t kb = 0; kb < kblocks; ++kb) {
-        const int64_t pc = std::min(k, kb * kstep), kc = std::min(kstep, k - pc);
-        pack_a_panels(g, 0, g.m, pc, kc, cfg.mr, a + pc * panels * cfg.mr, steps.data() + pc * panels,
-                      nsteps.data() + kb * panels);
-    }
-    return {a, steps.data(), nsteps.data()};
+    return {a_buf.get(panels * cfg.mr * k), steps.data(), nsteps.data()};
 }
 
-// prepacked_b: all of op(B) from gemm_prepack_b, or null to pack (or read in place) here. prepacked_a likewise.
+// Part `part` of `parts` of op(A)'s MR-row panels, over all of K, into the buffers of prepacked_a_buffers.
+void pack_a_part(const GemmArgs& g, const PackedA& dst, int part, int parts) {
+    const GemmConfig& cfg = gemm_config();
+    const int64_t k = std::max<int64_t>(g.k, 0), panels = packed_a_panels(g, cfg.mr);
+    const int64_t ip0 = panels * part / parts, ip1 = panels * (part + 1) / parts;
+    const int64_t i0 = ip0 * cfg.mr, rows = std::min(ip1 * cfg.mr, g.m) - i0;
+    if (rows <= 0) return;
+    int64_t kblocks = 1, kstep = 1;
+    gemm_k_blocks(cfg, k, kblocks, kstep);
+    for (int64_t kb = 0; kb < kblocks; ++kb) {
+        const int64_t pc = std::min(k, kb * kstep), kc = std::min(kstep, k - pc);
+        pack_a_panels(g, i0, rows, pc, kc, cfg.mr, dst.a + pc * panels * cfg.mr + ip0 * cfg.mr * kc,
+                      dst.steps + pc * panels + ip0 * kc, dst.nsteps + kb * panels + ip0);
+    }
+}
+
+// prepacked_b: all of op(B) from pack_b_part, or null to pack (or read in place) here. prepacked_a likewise.
 void gemm_serial(const GemmArgs& g, const float* prepacked_b = nullptr, const PackedA* prepacked_a = nullptr) {
     if (g.m <= 0 || g.n <= 0) return;
     if (g.m == 1 && !g.trans_a && !g.trans_b) return gemv(g);
@@ -541,6 +556,7 @@ void gemm_serial(const GemmArgs& g, const float* prepacked_b = nullptr, const Pa
 // which a 64x256x784 training GEMM (13 M) repays many times and a batch-1 inference (m = 1) never would.
 constexpr int64_t kParallelMinMacs = int64_t(1) << 20;
 constexpr int kTasksPerThread = 4;
+constexpr int kPackTasksPerThread = 2;
 
 void gemm(const GemmArgs& g) {
     const int threads = num_threads();
@@ -550,8 +566,8 @@ void gemm(const GemmArgs& g) {
     // is late (a busy machine, a worker still waking) the others take its share.
     // A row cut shares all of B, a column cut all of A. A transposed A is packed by whoever reads it, so it is cut
     // into rows; B, when it must be packed (Bᵀ always, B when the config packs it at this m), is then packed once
-    // before the cut and every row block reads that copy. A column cut likewise reads A packed once before the cut,
-    // where A is packed (Aᵀ with too few row panels, A where the config packs it to skip zeros).
+    // ahead of the row blocks and every one reads that copy. A column cut likewise reads A packed once ahead, where
+    // A is packed (Aᵀ with too few row panels, A where the config packs it to skip zeros).
     // With nothing packed either way, cut the larger operand, so that each core reads only its part of it: in a
     // training step B is the layer's weights, which the optimizer writes next, and a line that both cores read
     // must be invalidated in the other core's cache before the write, one round trip per line (natively, a
@@ -564,14 +580,26 @@ void gemm(const GemmArgs& g) {
     if ((by_rows ? mpanels : npanels) < threads) by_rows = !by_rows;
     const int64_t panels = by_rows ? mpanels : npanels, unit = by_rows ? cfg.mr : cfg.nr;
     const int tasks = (int)std::min<int64_t>(int64_t(threads) * kTasksPerThread, panels);
-    const float* prepacked_b = by_rows && b_packed ? gemm_prepack_b(g) : nullptr;
-    PackedA packed_a{};
-    const PackedA* prepacked_a = nullptr;
-    if (!by_rows && a_needs_packing(cfg, g)) {
-        packed_a = gemm_prepack_a(g);
-        prepacked_a = &packed_a;
-    }
-    parallel_for(tasks, [&](int t) {
+    // The operand shared by every block is packed before the product, in tasks of its own at the front of the same
+    // call: tasks start in index order, so by the time a product task starts, every packing task has been started
+    // by a running thread and will finish. Packed by the caller alone, it kept the workers waiting (in wasm, 63 µs
+    // of a 2-thread W1 step).
+    const bool prepack_b = by_rows && b_packed, prepack_a = !by_rows && a_needs_packing(cfg, g);
+    float* prepacked_b = prepack_b ? prepacked_b_buffer(g) : nullptr;
+    PackedA packed_a = prepack_a ? prepacked_a_buffers(g) : PackedA{};
+    const PackedA* prepacked_a = prepack_a ? &packed_a : nullptr;
+    const int pack_tasks = prepack_a || prepack_b
+        ? (int)std::min<int64_t>(threads * kPackTasksPerThread, prepack_b ? npanels : mpanels) : 0;
+    std::atomic<int> packed{0};
+    parallel_for(pack_tasks + tasks, [&](int t) {
+        if (t < pack_tasks) {
+            if (prepack_b) pack_b_part(g, prepacked_b, t, pack_tasks);
+            else pack_a_part(g, packed_a, t, pack_tasks);
+            packed.fetch_add(1, std::memory_order_release);
+            return;
+        }
+        t -= pack_tasks;
+        while (packed.load(std::memory_order_acquire) < pack_tasks) spin_pause();
         const int64_t p0 = panels * t / tasks, p1 = panels * (t + 1) / tasks;
         const int64_t lo = p0 * unit, hi = std::min(p1 * unit, by_rows ? m : n);
         GemmArgs s = g;
