@@ -142,10 +142,10 @@ void init_weights(Tensor& w, Init kind, int64_t fan_in, int64_t fan_out, Rng& rn
     float* p = w.data();
     if (kind == Init::he) {
         float sd = std::sqrt(2.0f / static_cast<float>(fan_in));
-        for (int64_t i = 0; i < w.numel(); ++i) p[i] = sd * rng.normal();
+        for (int64_t i = 0, n = w.numel(); i < n; ++i) p[i] = sd * rng.normal();
     } else {
         float lim = std::sqrt(6.0f / static_cast<float>(fan_in + fan_out));
-        for (int64_t i = 0; i < w.numel(); ++i) p[i] = rng.uniform(-lim, lim);
+        for (int64_t i = 0, n = w.numel(); i < n; ++i) p[i] = rng.uniform(-lim, lim);
     }
 }
 
@@ -382,7 +382,7 @@ public:
         if (!active_) return x;
         mask_ = Tensor::empty(x.shape());
         float keep = 1 / (1 - rate_), *m = mask_.data();
-        for (int64_t i = 0; i < mask_.numel(); ++i) m[i] = rng_->uniform() < rate_ ? 0.f : keep;
+        for (int64_t i = 0, n = mask_.numel(); i < n; ++i) m[i] = rng_->uniform() < rate_ ? 0.f : keep;
         return ops::mul(x.contiguous(), mask_);
     }
     Tensor backward(const Tensor& dy) override { return active_ ? ops::mul(dy.contiguous(), mask_) : dy; }

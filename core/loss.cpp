@@ -23,7 +23,8 @@ double softmax_cross_entropy(const Tensor& logits, const int32_t* labels, Tensor
                                       std::to_string(i) + " is outside [0, " + std::to_string(k) + ")");
     Tensor logp = ops::log_softmax(logits);
     double sum = 0;
-    for (int64_t i = 0; i < n; ++i) sum -= logp.data()[i * k + labels[i]];
+    const float* lp = logp.data();
+    for (int64_t i = 0; i < n; ++i) sum -= lp[i * k + labels[i]];
     if (dlogits) {
         *dlogits = ops::softmax(logits);
         float* g = dlogits->data();
