@@ -552,9 +552,11 @@ void gemm_serial(const GemmArgs& g, const float* prepacked_b = nullptr, const Pa
 // [SECTION] Threads
 //-----------------------------------------------------------------------------
 
-// Below this many multiply-adds a GEMM stays on the calling thread: waking the pool costs some microseconds,
-// which a 64x256x784 training GEMM (13 M) repays many times and a batch-1 inference (m = 1) never would.
-constexpr int64_t kParallelMinMacs = int64_t(1) << 20;
+// Below this many multiply-adds a GEMM stays on the calling thread: handing out tasks costs a few microseconds.
+// A batch-1 inference (m = 1) never repays it; the 10-unit output layer of a training step (82 k: 64x10x128 and
+// its two gradients) does, as the pool's workers are still awake from the step's large products (2 threads in
+// wasm: 33 -> 26 µs for the three).
+constexpr int64_t kParallelMinMacs = int64_t(1) << 16;
 constexpr int kTasksPerThread = 4;
 constexpr int kPackTasksPerThread = 2;
 
