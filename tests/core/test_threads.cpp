@@ -87,6 +87,9 @@ TEST(Threads, GemmBitIdenticalForAnyThreadCountAndMatchesReference) {
         {67, 301, 129, 0, false, false, false, 0}, {301, 67, 129, 0, false, false, false, 3},
         {133, 131, 1031, 0, false, false, false, 0}, {5, 997, 263, 0, false, false, false, 1},
         {997, 7, 263, 0, false, false, false, 0}, {64, 256, 784, 0, false, false, false, 0},
+        // Just above the threading threshold (64 k multiply-adds), with a partial last column panel: a training
+        // step's output layer (64x10x128), and its transposed forms through `form`.
+        {64, 10, 128, 0, false, false, false, 1, true},
         // N wider than one cache block (nc = 1024) with several K blocks: a row cut reads a B packed ahead of it
         // in parts by all threads (Aᵀ·B), whose offsets span N blocks and whose parts split no panel.
         {40, 1030, 300, 0, false, false, false, 2},
