@@ -254,7 +254,8 @@ for (let r = 1; r <= rounds; ++r) {
 }
 if (browser) { await browser.close(); rmSync(profileDir, { recursive: true, force: true }); }
 server.close();
-const download = downloadSize();
+// Without the start-up run (filtered out), nothing says which files the page loads: not measured.
+const download = startup ? downloadSize() : { error: 'start-up not run' };
 // The engine alone (core + training, no dashboard, no Embind): a lower bound for the page's wasm download.
 const engineWasm = cairnWeb.replace(/\.js$/, '.wasm');
 const engine = existsSync(engineWasm) ? { raw: statSync(engineWasm).size, gzip: zlib.gzipSync(readFileSync(engineWasm), { level: 9 }).length } : null;
