@@ -320,32 +320,17 @@ void pack_b_panel(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t
 
 }  // namespace
 
-int64_t nonzero_steps(const float* a, int64_t kc, int mr, int32_t* steps) {
+int64_t nonzero_steps(const float* a, int64_t kc, int32_t* steps) {
+    // Zeros counted first, in a loop the compiler vectorizes: a dense row pays little more.
+    int64_t zeros = 0;
+    for (int64_t p = 0; p < kc; ++p) zeros += a[p] == 0.f;
+    if (listed_or_dense(kc - zeros, kc) < 0) return -1;
     int64_t nz = 0;
-    if (mr == 1) {  // zeros counted first, in a loop the compiler vectorizes: a dense row pays little more
-        int32_t zeros = 0;
-        for (int64_t p = 0; p < kc; ++p) zeros += a[p] == 0.f;
-        if (int64_t(zeros) * 8 < kc) return -1;
-        for (int64_t p = 0; p < kc; ++p) {
-            steps[nz] = int32_t(p);
-            nz += a[p] != 0.f;
-        }
-        return nz;
+    for (int64_t p = 0; p < kc; ++p) {
+        steps[nz] = int32_t(p);
+        nz += a[p] != 0.f;
     }
-    if (mr == kVL) {  // a step is one vector (wasm's 4x8 tile)
-        for (int64_t p = 0; p < kc; ++p) {
-            steps[nz] = int32_t(p);
-            nz += vany_nonzero(vload(a + p * kVL));
-        }
-    } else {
-        for (int64_t p = 0; p < kc; ++p) {
-            bool any = false;
-            for (int r = 0; r < mr; ++r) any |= a[p * mr + r] != 0.f;
-            steps[nz] = int32_t(p);
-            nz += any;
-        }
-    }
-    return nz * 8 <= kc * 7 ? nz : -1;
+    return nz;
 }
 
 //-----------------------------------------------------------------------------
@@ -397,13 +382,50 @@ bool a_needs_packing(const GemmConfig& cfg, const GemmArgs& g) {
     return g.trans_a || (cfg.pack_a_zero_steps && g.m >= cfg.mr);
 }
 
-// Rows i0..i0+rows of op(A) over the K block p0..p0+kc into MR-row panels (pack_a_block), with each full panel's
-// nonzero steps at steps + ip*kc and their count at nsteps[ip] (-1: run every step; always so for a partial panel).
-void pack_a_panels(const GemmArgs& g, int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr, float* dst,
-                   int32_t* steps, int64_t* nsteps) {
-    pack_a_block(g, i0, rows, p0, kc, mr, dst);
-    for (int64_t ip = 0; ip * mr < rows; ++ip)
-        nsteps[ip] = (ip + 1) * mr <= rows ? nonzero_steps(dst + ip * mr * kc, kc, mr, steps + ip * kc) : -1;
+// One full panel of op(A) (rows i..i+MR over the K block p0..p0+kc), packed as pack_a_block packs it, with its
+// nonzero steps listed (listed_or_dense). A step of Aᵀ is one vector of one of its rows, listed as it is copied.
+// A's steps come out of 4x4 transposes and are listed in a second pass over the packed panel, which is in L1:
+// listing them inside the transpose loop made a 2-thread W1 step 3% slower in wasm (1 thread: no change).
+int64_t pack_a_panel_listing_steps(const GemmArgs& g, int64_t i, int64_t p0, int64_t kc, float* dst, int32_t* steps) {
+    int64_t nz = 0;
+    if (g.trans_a && kMR == kVL) {
+        for (int64_t p = 0; p < kc; ++p) {
+            const vf v = vload(g.a + (p0 + p) * g.lda + i);
+            vstore(dst + p * kMR, v);
+            steps[nz] = int32_t(p);
+            nz += vany_nonzero(v);
+        }
+        return listed_or_dense(nz, kc);
+    }
+    pack_a_block(g, i, kMR, p0, kc, kMR, dst);
+    for (int64_t p = 0; p < kc; ++p) {
+        bool any;
+        if constexpr (kMR == kVL) {
+            any = vany_nonzero(vload(dst + p * kMR));
+        } else {
+            any = false;
+            CAIRN_UNROLL for (int r = 0; r < kMR; ++r) any |= dst[p * kMR + r] != 0.f;
+        }
+        steps[nz] = int32_t(p);
+        nz += any;
+    }
+    return listed_or_dense(nz, kc);
+}
+
+// Rows i0..i0+rows of op(A) over the K block p0..p0+kc into MR-row panels, with each full panel's nonzero steps at
+// steps + ip*kc and their count at nsteps[ip] (-1: run every step; always so for a partial panel, packed by
+// pack_a_block with its zero padding).
+void pack_a_panels(const GemmArgs& g, int64_t i0, int64_t rows, int64_t p0, int64_t kc, float* dst, int32_t* steps,
+                   int64_t* nsteps) {
+    for (int64_t ip = 0; ip * kMR < rows; ++ip) {
+        float* panel = dst + ip * kMR * kc;
+        if ((ip + 1) * kMR <= rows) {
+            nsteps[ip] = pack_a_panel_listing_steps(g, i0 + ip * kMR, p0, kc, panel, steps + ip * kc);
+        } else {
+            pack_a_block(g, i0 + ip * kMR, rows - ip * kMR, p0, kc, kMR, panel);
+            nsteps[ip] = -1;
+        }
+    }
 }
 
 // All of op(A) packed ahead of the call (pack_a_part), so that every column block of a threaded GEMM reads it
@@ -442,7 +464,7 @@ void pack_a_part(const GemmArgs& g, const PackedA& dst, int part, int parts) {
     gemm_k_blocks(cfg, k, kblocks, kstep);
     for (int64_t kb = 0; kb < kblocks; ++kb) {
         const int64_t pc = std::min(k, kb * kstep), kc = std::min(kstep, k - pc);
-        pack_a_panels(g, i0, rows, pc, kc, cfg.mr, dst.a + pc * panels * cfg.mr + ip0 * cfg.mr * kc,
+        pack_a_panels(g, i0, rows, pc, kc, dst.a + pc * panels * cfg.mr + ip0 * cfg.mr * kc,
                       dst.steps + pc * panels + ip0 * kc, dst.nsteps + kb * panels + ip0);
     }
 }
@@ -507,7 +529,7 @@ void gemm_serial(const GemmArgs& g, const float* prepacked_b = nullptr, const Pa
                     const int64_t panels = (mcur + MR - 1) / MR;
                     a_steps.resize(size_t(panels * kc));
                     a_nsteps.resize(size_t(panels));
-                    pack_a_panels(g, ic, mcur, pc, kc, MR, apack, a_steps.data(), a_nsteps.data());
+                    pack_a_panels(g, ic, mcur, pc, kc, apack, a_steps.data(), a_nsteps.data());
                     steps_blk = a_steps.data();
                     nsteps_blk = a_nsteps.data();
                 }

@@ -114,7 +114,7 @@ void gemv(const GemmArgs& g) {
     nsteps.resize(size_t(kblocks));
     for (int64_t kb = 0; kb < kblocks; ++kb) {
         const int64_t pc = std::min(k, kb * kstep), kc = std::min(kstep, k - pc);
-        nsteps[size_t(kb)] = nonzero_steps(g.a + pc, kc, 1, idx.data() + pc);
+        nsteps[size_t(kb)] = nonzero_steps(g.a + pc, kc, idx.data() + pc);
     }
     // Columns [j, j + width) over every K block, with the GEMM's flags per block (old C, then bias and ReLU last).
     auto columns = [&](auto&& kernel, const float* b, int64_t ldb, float* c, const float* bias) {

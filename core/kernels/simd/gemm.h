@@ -52,12 +52,13 @@ inline uint32_t gemm_k_block_flags(const GemmArgs& g, int64_t pc, bool last) {
     return ((pc > 0 || g.accumulate) ? kGemmLoadC : 0u) | ((last && g.relu) ? kGemmRelu : 0u);
 }
 
-// The steps of an A panel (kc steps of mr values, step p at a + p*mr) that are not all zero, written in order to
-// steps[0..); returns how many, or -1 when under 1/8 of the steps are zero: running every step is then cheaper
-// than looking them up. A step of zeros adds ±0 to a sum that started at +0, which changes no bit, so both the
-// GEMM's packed panels (mr rows) and the GEMV's row of A (mr = 1) skip them. (Only an infinite B value facing a
-// zero would differ: NaN in the dense product, not here.)
-int64_t nonzero_steps(const float* a, int64_t kc, int mr, int32_t* steps);
+// Zero steps. A step of A that is all zero adds ±0 to a sum that started at +0, which changes no bit, so the GEMM's
+// packed panels (a step: MR rows at one k) and the GEMV's row of A (a step: one value) list their other steps and
+// run only those. (Only an infinite B value facing a zero would differ: NaN in the dense product, not here.)
+// With under 1/8 of the steps zero, running every step is cheaper than looking them up: the list's length, or -1.
+inline int64_t listed_or_dense(int64_t nonzero, int64_t kc) { return nonzero * 8 <= kc * 7 ? nonzero : -1; }
+// The GEMV's list: the indices of a[0..kc) that are not zero, in order, at steps[0..); listed_or_dense's count.
+int64_t nonzero_steps(const float* a, int64_t kc, int32_t* steps);
 
 void gemm(const GemmArgs& g);
 // m = 1, A and B not transposed (batch-1 inference): core/kernels/simd/f32_gemv.cpp. gemm() routes there itself.
