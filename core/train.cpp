@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/loss.h"
+#include "core/parallel.h"
 #include "core/preprocess.h"
 #include "core/random.h"
 
@@ -58,9 +59,16 @@ Batch gather(const Dataset& d, const Tensor& features, const int64_t* idx, int64
     Shape s = features.shape();
     s[0] = count;
     b.x = Tensor::empty(s);
-    int64_t per = features.numel() / std::max<int64_t>(features.dim(0), 1);
-    for (int64_t i = 0; i < count; ++i)
-        std::memcpy(b.x.data() + i * per, features.data() + idx[i] * per, sizeof(float) * per);
+    const int64_t per = features.numel() / std::max<int64_t>(features.dim(0), 1);
+    // A shuffled batch's rows lie anywhere in the dataset, so each copy waits on memory: the threads share them
+    // (Fashion-MNIST, batch 64 in wasm: 15 µs of a step on one thread).
+    float* dst = b.x.data();
+    const float* src = features.data();
+    const int tasks = static_cast<int>(std::min<int64_t>(num_threads(), count));
+    parallel_for(tasks, [&](int t) {
+        for (int64_t i = count * t / tasks; i < count * (t + 1) / tasks; ++i)
+            std::memcpy(dst + i * per, src + idx[i] * per, sizeof(float) * per);
+    });
     if (!d.labels.empty()) {
         b.labels.resize(count);
         for (int64_t i = 0; i < count; ++i) b.labels[i] = d.labels[idx[i]];
