@@ -17,12 +17,6 @@ std::string shape_str(const Shape& s) {
     return out + "]";
 }
 
-int64_t shape_numel(const Shape& s) {
-    int64_t n = 1;
-    for (int64_t d : s) n *= d;
-    return s.empty() ? 0 : n;
-}
-
 Shape contiguous_strides(const Shape& s) {
     Shape st(s.size());
     int64_t acc = 1;
@@ -30,7 +24,6 @@ Shape contiguous_strides(const Shape& s) {
     return st;
 }
 
-size_t dtype_size(DType t) { return t == DType::i8 ? 1 : 4; }
 const char* dtype_name(DType t) { return t == DType::f32 ? "f32" : t == DType::i8 ? "i8" : "i32"; }
 
 //-----------------------------------------------------------------------------
@@ -105,11 +98,6 @@ bool Tensor::is_contiguous() const {
         acc *= shape_[i];
     }
     return true;
-}
-
-void* Tensor::raw() const {
-    if (!storage_) return nullptr;
-    return static_cast<char*>(storage_->data) + offset_ * static_cast<int64_t>(dtype_size(dtype_));
 }
 
 float& Tensor::at(std::initializer_list<int64_t> index) {

@@ -223,7 +223,7 @@ bool Trainer::step() {
                              b.targets.defined() && model_.loss() != LossKind::cross_entropy ? &b.targets : nullptr,
                              &dout);
     bool finite = std::isfinite(loss);
-    const float* o = out.data();  // numel() and data() are calls: in the loop's condition they cost 20 µs a step in wasm
+    const float* o = out.data();
     for (int64_t i = 0, n = out.numel(); finite && i < n; ++i) finite = std::isfinite(o[i]);
     if (!finite) {
         done_ = true;
