@@ -249,44 +249,41 @@ HWY_INLINE void pack_4x4(const float* r0, const float* r1, const float* r2, cons
     vstore(dst + 3 * stride, hn::ConcatUpperUpper(df, cd23, ab23));
 }
 
-// A[rows x kc] block starting at (i0, p0) into panels of MR rows: panel[p*MR + r], zero padded.
-void pack_a_block(const GemmArgs& g, int64_t i0, int64_t rows, int64_t p0, int64_t kc, int mr, float* dst) {
-    for (int64_t ip = 0; ip < rows; ip += mr, dst += kc * mr) {
-        const int64_t valid = std::min<int64_t>(mr, rows - ip);
-        if (!g.trans_a && valid == kMR && mr == kMR && kMR == 4 && kVL == 4) {
-            const float* r0 = g.a + (i0 + ip) * g.lda + p0;
-            const float* r1 = r0 + g.lda;
-            const float* r2 = r1 + g.lda;
-            const float* r3 = r2 + g.lda;
-            int64_t p = 0;
-            for (; p + 4 <= kc; p += 4) pack_4x4(r0 + p, r1 + p, r2 + p, r3 + p, dst + p * 4, 4);
-            for (; p < kc; ++p) {
-                dst[p * 4] = r0[p];
-                dst[p * 4 + 1] = r1[p];
-                dst[p * 4 + 2] = r2[p];
-                dst[p * 4 + 3] = r3[p];
-            }
-        } else if (g.trans_a && valid == kMR && mr == kMR) {  // fixed-count copies, which become vector copies
-            for (int64_t p = 0; p < kc; ++p) {
-                const float* src = g.a + (p0 + p) * g.lda + i0 + ip;
-                float* d = dst + p * kMR;
-                CAIRN_UNROLL for (int r = 0; r < kMR; ++r) d[r] = src[r];
-            }
-        } else if (g.trans_a) {
-            for (int64_t p = 0; p < kc; ++p) {
-                const float* src = g.a + (p0 + p) * g.lda + i0 + ip;
-                float* d = dst + p * mr;
-                for (int64_t r = 0; r < valid; ++r) d[r] = src[r];
-                for (int64_t r = valid; r < mr; ++r) d[r] = 0.f;
-            }
-        } else {
-            for (int64_t r = 0; r < mr; ++r) {
-                if (r < valid) {
-                    const float* src = g.a + (i0 + ip + r) * g.lda + p0;
-                    for (int64_t p = 0; p < kc; ++p) dst[p * mr + r] = src[p];
-                } else {
-                    for (int64_t p = 0; p < kc; ++p) dst[p * mr + r] = 0.f;
-                }
+// Rows i..i+rows (rows <= MR) of op(A) over the steps p0..p0+kc into one MR-row panel: panel[p*MR + r], zero padded.
+void pack_a_panel(const GemmArgs& g, int64_t i, int64_t rows, int64_t p0, int64_t kc, float* dst) {
+    if (!g.trans_a && rows == kMR && kMR == 4 && kVL == 4) {
+        const float* r0 = g.a + i * g.lda + p0;
+        const float* r1 = r0 + g.lda;
+        const float* r2 = r1 + g.lda;
+        const float* r3 = r2 + g.lda;
+        int64_t p = 0;
+        for (; p + 4 <= kc; p += 4) pack_4x4(r0 + p, r1 + p, r2 + p, r3 + p, dst + p * 4, 4);
+        for (; p < kc; ++p) {
+            dst[p * 4] = r0[p];
+            dst[p * 4 + 1] = r1[p];
+            dst[p * 4 + 2] = r2[p];
+            dst[p * 4 + 3] = r3[p];
+        }
+    } else if (g.trans_a && rows == kMR) {  // fixed-count copies, which become vector copies
+        for (int64_t p = 0; p < kc; ++p) {
+            const float* src = g.a + (p0 + p) * g.lda + i;
+            float* d = dst + p * kMR;
+            CAIRN_UNROLL for (int r = 0; r < kMR; ++r) d[r] = src[r];
+        }
+    } else if (g.trans_a) {
+        for (int64_t p = 0; p < kc; ++p) {
+            const float* src = g.a + (p0 + p) * g.lda + i;
+            float* d = dst + p * kMR;
+            for (int64_t r = 0; r < rows; ++r) d[r] = src[r];
+            for (int64_t r = rows; r < kMR; ++r) d[r] = 0.f;
+        }
+    } else {
+        for (int64_t r = 0; r < kMR; ++r) {
+            if (r < rows) {
+                const float* src = g.a + (i + r) * g.lda + p0;
+                for (int64_t p = 0; p < kc; ++p) dst[p * kMR + r] = src[p];
+            } else {
+                for (int64_t p = 0; p < kc; ++p) dst[p * kMR + r] = 0.f;
             }
         }
     }
@@ -395,7 +392,7 @@ bool a_needs_packing(const GemmConfig& cfg, const GemmArgs& g) {
     return g.trans_a || (cfg.pack_a_zero_steps && g.m >= cfg.mr);
 }
 
-// One full panel of op(A) (rows i..i+MR over the K block p0..p0+kc), packed as pack_a_block packs it, with its
+// One full panel of op(A) (rows i..i+MR over the K block p0..p0+kc), packed as pack_a_panel packs it, with its
 // nonzero steps listed (listed_or_dense). A step of Aᵀ is one vector of one of its rows, listed as it is copied.
 // A's steps come out of 4x4 transposes and are listed in a second pass over the packed panel, which is in L1:
 // listing them inside the transpose loop made a 2-thread W1 step 3% slower in wasm (1 thread: no change).
@@ -410,7 +407,7 @@ int64_t pack_a_panel_listing_steps(const GemmArgs& g, int64_t i, int64_t p0, int
         }
         return listed_or_dense(nz, kc);
     }
-    pack_a_block(g, i, kMR, p0, kc, kMR, dst);
+    pack_a_panel(g, i, kMR, p0, kc, dst);
     for (int64_t p = 0; p < kc; ++p) {
         bool any;
         if constexpr (kMR == kVL) {
@@ -427,7 +424,7 @@ int64_t pack_a_panel_listing_steps(const GemmArgs& g, int64_t i, int64_t p0, int
 
 // Rows i0..i0+rows of op(A) over the K block p0..p0+kc into MR-row panels, with each full panel's nonzero steps at
 // steps + ip*kc and their count at nsteps[ip] (-1: run every step; always so for a partial panel, packed by
-// pack_a_block with its zero padding).
+// pack_a_panel with its zero padding).
 void pack_a_panels(const GemmArgs& g, int64_t i0, int64_t rows, int64_t p0, int64_t kc, float* dst, int32_t* steps,
                    int64_t* nsteps) {
     for (int64_t ip = 0; ip * kMR < rows; ++ip) {
@@ -435,7 +432,7 @@ void pack_a_panels(const GemmArgs& g, int64_t i0, int64_t rows, int64_t p0, int6
         if ((ip + 1) * kMR <= rows) {
             nsteps[ip] = pack_a_panel_listing_steps(g, i0 + ip * kMR, p0, kc, panel, steps + ip * kc);
         } else {
-            pack_a_block(g, i0 + ip * kMR, rows - ip * kMR, p0, kc, kMR, panel);
+            pack_a_panel(g, i0 + ip * kMR, rows - ip * kMR, p0, kc, panel);
             nsteps[ip] = -1;
         }
     }
