@@ -6,6 +6,7 @@
 #   CAIRN_BENCH_ROUNDS=N     rounds (default 5)
 #   CAIRN_BENCH_ONLY=REGEX   only configurations whose id (peer/engine/threads) matches, e.g. 'chromium|torch'
 #   CAIRN_BENCH_NO_BUILD=1   use what is built
+#   CAIRN_BENCH_PAGE_THREAD=1  Chromium peers run on the page's thread (default: each in a dedicated worker)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export NODE_PATH=/usr/share/nodejs

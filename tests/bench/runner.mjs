@@ -4,6 +4,7 @@
 //
 // Environment: CAIRN_BENCH_QUICK=1 (smoke run: small counts, 1 round), CAIRN_BENCH_ROUNDS=N (default 5),
 // CAIRN_BENCH_ONLY=regex (config ids to run), CAIRN_BENCH_OUT=file.json, CAIRN_OPENBLAS=dir (PyTorch's BLAS),
+// CAIRN_BENCH_PAGE_THREAD=1 (Chromium peers run on the page's thread instead of in a dedicated worker),
 // CAIRN_NATIVE_BUILD / CAIRN_WASM_BUILD (build trees; the wasm tree holds both the single and the threaded engine).
 //
 // Index of this file
@@ -37,6 +38,9 @@ const wasmBuild = path.resolve(root, env.CAIRN_WASM_BUILD || 'build/wasm');
 const outJson = path.resolve(root, env.CAIRN_BENCH_OUT || path.join(nativeBuild, 'tests/bench/workloads.json'));
 const onnxFile = path.join(nativeBuild, 'tests/bench/mlp.onnx');
 const dataDir = env.CAIRN_FASHION_DIR || '/usr/share/datasets/fashion-mnist';
+// In Chromium every peer runs in a dedicated worker, where Cairn's app trains (web/worker.mjs). On the page's thread
+// a 2-thread Cairn epoch ran at 42–61k samples/s against 50–62k in a worker (12 interleaved page loads each).
+const inWorker = env.CAIRN_BENCH_PAGE_THREAD !== '1';
 const tfjsCpuCap = quick ? 5 : 20;  // seconds: TF.js cpu trains W3 at a few samples/s (see report notes)
 
 const cairnNative = path.join(nativeBuild, 'tests/bench/bench_workloads');
@@ -147,7 +151,7 @@ async function runChromium(c) {
     try {
         await page.goto(`${base}/tests/bench/bench.html`);
         await page.waitForFunction(() => window.benchReady === true, null, { timeout: 30000 });
-        const cfg = { peer: c.peer, threads: c.threads, workloads: c.workloads, quick, onnx: '/' + path.relative(root, onnxFile),
+        const cfg = { peer: c.peer, worker: inWorker, threads: c.threads, workloads: c.workloads, quick, onnx: '/' + path.relative(root, onnxFile),
             module: c.module ? '/' + path.relative(root, c.module) : undefined, maxSeconds: c.peer === 'tfjs-cpu' ? tfjsCpuCap : undefined };
         return await page.evaluate((cfg) => window.runPeer(cfg), cfg);
     } catch (e) {
@@ -313,7 +317,8 @@ const ratios = [
 const machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, load_at_end: os.loadavg().map((v) => v.toFixed(2)).join(' '),
     node: process.version, date: new Date().toISOString(), quick, rounds, minutes: ((Date.now() - t0) / 60000).toFixed(1) };
 const lines = [];
-lines.push(`Cairn benchmarks — ${machine.cpu}, ${machine.cores} cores, load ${machine.load_at_end}, ${machine.date}, ${rounds} round(s)${quick ? ', QUICK' : ''}`);
+lines.push(`Cairn benchmarks — ${machine.cpu}, ${machine.cores} cores, load ${machine.load_at_end}, ${machine.date}, ${rounds} round(s)` +
+    `${quick ? ', QUICK' : ''}, Chromium peers ${inWorker ? 'each in a dedicated worker' : 'on the page thread'}`);
 lines.push('');
 lines.push('| configuration | workload | metric | median | min–max | n |');
 lines.push('| --- | --- | --- | ---: | ---: | ---: |');
