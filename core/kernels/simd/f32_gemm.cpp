@@ -249,6 +249,28 @@ HWY_INLINE void pack_4x4(const float* r0, const float* r1, const float* r2, cons
     vstore(dst + 3 * stride, hn::ConcatUpperUpper(df, cd23, ab23));
 }
 
+// The general panel packings, shared by A and B (edge panels, layouts without a fast path): `count` of a panel's
+// `width` lanes come from memory, the others are zero; panel[p*width + l].
+// Each lane a line of memory, step p at src[l*ld + p]: rows of A, columns of op(B) = rows of B for Bᵀ.
+void pack_lanes_strided(const float* src, int64_t ld, int64_t count, int64_t width, int64_t kc, float* dst) {
+    for (int64_t l = 0; l < width; ++l) {
+        if (l < count) {
+            const float* line = src + l * ld;
+            for (int64_t p = 0; p < kc; ++p) dst[p * width + l] = line[p];
+        } else {
+            for (int64_t p = 0; p < kc; ++p) dst[p * width + l] = 0.f;
+        }
+    }
+}
+// Each step a run of memory, lane l at src[p*ld + l]: columns of B, rows of op(A) = columns of A for Aᵀ.
+void pack_steps_contiguous(const float* src, int64_t ld, int64_t count, int64_t width, int64_t kc, float* dst) {
+    for (int64_t p = 0; p < kc; ++p) {
+        float* d = dst + p * width;
+        std::memcpy(d, src + p * ld, sizeof(float) * count);
+        for (int64_t l = count; l < width; ++l) d[l] = 0.f;
+    }
+}
+
 // Rows i..i+rows (rows <= MR) of op(A) over the steps p0..p0+kc into one MR-row panel: panel[p*MR + r], zero padded.
 void pack_a_panel(const GemmArgs& g, int64_t i, int64_t rows, int64_t p0, int64_t kc, float* dst) {
     if (!g.trans_a && rows == kMR && kMR == 4 && kVL == 4) {
@@ -271,21 +293,9 @@ void pack_a_panel(const GemmArgs& g, int64_t i, int64_t rows, int64_t p0, int64_
             CAIRN_UNROLL for (int r = 0; r < kMR; ++r) d[r] = src[r];
         }
     } else if (g.trans_a) {
-        for (int64_t p = 0; p < kc; ++p) {
-            const float* src = g.a + (p0 + p) * g.lda + i;
-            float* d = dst + p * kMR;
-            for (int64_t r = 0; r < rows; ++r) d[r] = src[r];
-            for (int64_t r = rows; r < kMR; ++r) d[r] = 0.f;
-        }
+        pack_steps_contiguous(g.a + p0 * g.lda + i, g.lda, rows, kMR, kc, dst);
     } else {
-        for (int64_t r = 0; r < kMR; ++r) {
-            if (r < rows) {
-                const float* src = g.a + (i + r) * g.lda + p0;
-                for (int64_t p = 0; p < kc; ++p) dst[p * kMR + r] = src[p];
-            } else {
-                for (int64_t p = 0; p < kc; ++p) dst[p * kMR + r] = 0.f;
-            }
-        }
+        pack_lanes_strided(g.a + i * g.lda + p0, g.lda, rows, kMR, kc, dst);
     }
 }
 
@@ -303,14 +313,7 @@ void pack_b_panel(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t
         for (; p < kc; ++p)
             for (int j = 0; j < kNR; ++j) dst[p * kNR + j] = g.b[(j0 + j) * g.ldb + p0 + p];
     } else if (g.trans_b) {
-        for (int64_t j = 0; j < nr; ++j) {
-            if (j < cols) {
-                const float* src = g.b + (j0 + j) * g.ldb + p0;
-                for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = src[p];
-            } else {
-                for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = 0.f;
-            }
-        }
+        pack_lanes_strided(g.b + j0 * g.ldb + p0, g.ldb, cols, nr, kc, dst);
     } else if (cols == kNR && nr == kNR) {
         // A full panel row is NR floats of a fixed count: whole-vector copies instead of one memcpy call per row.
         for (int64_t p = 0; p < kc; ++p) {
@@ -319,12 +322,7 @@ void pack_b_panel(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t
             CAIRN_UNROLL for (int v = 0; v < kNV; ++v) vstore(d + v * kVL, vload(src + v * kVL));
         }
     } else {
-        for (int64_t p = 0; p < kc; ++p) {
-            const float* src = g.b + (p0 + p) * g.ldb + j0;
-            float* d = dst + p * nr;
-            std::memcpy(d, src, sizeof(float) * cols);
-            for (int64_t j = cols; j < nr; ++j) d[j] = 0.f;
-        }
+        pack_steps_contiguous(g.b + p0 * g.ldb + j0, g.ldb, cols, nr, kc, dst);
     }
 }
 
