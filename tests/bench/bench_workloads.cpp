@@ -333,7 +333,7 @@ int main(int argc, char** argv) {
             std::printf("RESULT %s\n", out.c_str());
             return 0;
         }
-        if (has("W1")) out += ",\"W1\":" + train_json(1, {64, 1e-3f, quick ? 6400 : 60000, quick ? 5 : 30});
+        if (has("W1")) out += ",\"W1\":" + train_json(1, {64, 1e-3f, quick ? 6400 : 60000, quick ? 5 : 300});
         if (has("W2")) out += ",\"W2\":" + infer_json(quick);
         if (has("W3")) out += ",\"W3\":" + train_json(3, {64, 1e-3f, quick ? 640 : 10000, 2});
         if (has("GEMM")) out += ",\"GEMM\":" + gemm_json();

@@ -23,7 +23,7 @@ torch.manual_seed(1)
 
 # Same numbers as spec() in workloads.mjs.
 Q = a.quick
-W1 = dict(batch=64, lr=1e-3, samples=6400 if Q else 60000, warmup_steps=5 if Q else 30)
+W1 = dict(batch=64, lr=1e-3, samples=6400 if Q else 60000, warmup_steps=5 if Q else 300)
 W2 = dict(groups=50 if Q else 250, group=10, batch=256, big_calls=20 if Q else 100, warmup=50 if Q else 300)
 W3 = dict(batch=64, lr=1e-3, samples=640 if Q else 10000, warmup_steps=2)
 
