@@ -98,19 +98,25 @@ struct Pool {
             w = work.load(std::memory_order_acquire);
         }
     }
+    // Waits for a call newer than `seen`, runs its tasks with the others and returns; false once the pool stops.
+    // Out of line so that a worker runs optimized code: its own loop never returns, and V8 keeps a wasm function
+    // that has not returned in its baseline tier's code (no on-stack replacement for wasm), so anything inlined
+    // into that loop (the spin, the task claims) would run unoptimized for the life of the thread.
+    [[gnu::noinline]] bool serve_call(int index, uint64_t& seen) {
+        auto news = [&] { return stop || generation_of(work.load(std::memory_order_acquire)) != seen; };
+        if (!spin_until(news)) {
+            std::unique_lock lock(mu);
+            wake.wait(lock, news);
+        }
+        if (stop) return false;
+        seen = generation_of(work.load(std::memory_order_acquire));
+        if (index < active - 1) run_tasks(seen);  // else idle at this pool size
+        return true;
+    }
     void worker(int index) {
         t_inside = true;
         uint64_t seen = 0;
-        auto news = [&] { return stop || generation_of(work.load(std::memory_order_acquire)) != seen; };
-        for (;;) {
-            if (!spin_until(news)) {
-                std::unique_lock lock(mu);
-                wake.wait(lock, news);
-            }
-            if (stop) return;
-            seen = generation_of(work.load(std::memory_order_acquire));
-            if (index < active - 1) run_tasks(seen);  // else idle at this pool size
-        }
+        while (serve_call(index, seen)) {}
     }
     // Runs one call's tasks on the calling thread and whichever workers join in; returns when all have returned.
     void run(int n_tasks, const std::function<void(int)>& f) {
