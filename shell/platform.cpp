@@ -7,7 +7,6 @@
 // [SECTION] Offscreen (native: EGL + PNG)
 #include "shell/platform.h"
 
-#define GLFW_INCLUDE_ES3
 #include <GLFW/glfw3.h>
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
@@ -31,6 +30,14 @@
 #include <stb/stb_image_write.h>
 
 #include "shell/imgui_impl_egl.h"
+#endif
+
+#if CAIRN_WASM
+// Resizes the canvas's backing store the way glfwSetWindowSize does, and Emscripten's GLFW follows through its
+// resize listener. glfwSetWindowSize itself takes a size equal to the screen's for a request to enter the Fullscreen
+// API, and that is exactly the size of a page in a fullscreen or kiosk browser: the request is refused without a
+// user gesture (or, where granted, fullscreens the canvas unasked), and the canvas kept its old size.
+EM_JS(void, cairn_set_canvas_size, (int width, int height), { Browser.setCanvasSize(width, height); });
 #endif
 
 namespace cairn::shell {
@@ -98,7 +105,7 @@ void fit_canvas(WindowLoop& w) {
     int pw = std::max(1, static_cast<int>(std::lround(css_w * dpr))), ph = std::max(1, static_cast<int>(std::lround(css_h * dpr)));
     int cw = 0, ch = 0;
     glfwGetWindowSize(w.window, &cw, &ch);
-    if (pw != cw || ph != ch) glfwSetWindowSize(w.window, pw, ph);
+    if (pw != cw || ph != ch) cairn_set_canvas_size(pw, ph);
     w.app->ui_scale = static_cast<float>(dpr);
 }
 #endif

@@ -152,6 +152,32 @@ test('high-DPI: the canvas backing store is CSS size x devicePixelRatio and foll
   await context.close();
 });
 
+// A browser in fullscreen or kiosk mode gives the page the whole screen. Emscripten's glfwSetWindowSize reads a
+// size equal to the screen's as a request for the Fullscreen API, which the browser refuses without a user gesture:
+// the canvas then kept its old size and every frame logged a refusal.
+test('a page as large as the screen (fullscreen or kiosk browser): the canvas fills it, nothing asks for fullscreen', async () => {
+  const screen = { width: 1280, height: 800 };
+  const { context, page } = await openDashboard({ viewport: screen, screen, deviceScaleFactor: 1 });
+  const warnings = [];
+  page.on('console', (m) => { if (/fullscreen/i.test(m.text())) warnings.push(m.text()); });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await settle(page);
+  let size = await page.evaluate(() => [document.getElementById('canvas').width, document.getElementById('canvas').height]);
+  assert.deepEqual(size, [1280, 800]);
+  // From a smaller window back to the screen's size.
+  await page.setViewportSize({ width: 1000, height: 600 });
+  await settle(page);
+  await page.setViewportSize(screen);
+  await settle(page);
+  size = await page.evaluate(() => [document.getElementById('canvas').width, document.getElementById('canvas').height]);
+  assert.deepEqual(size, [1280, 800]);
+  assert.equal(await page.evaluate(() => document.fullscreenElement), null);
+  assert.deepEqual(warnings, []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('Space on the Train panel trains in the page, a few batches per frame, with a growing progress bar', async () => {
   const { context, page } = await openDashboard({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
   await page.click('#canvas', { position: { x: 700, y: 780 } });
