@@ -111,9 +111,13 @@ void check_annotation(const std::string& notes, const std::vector<std::string>& 
 }
 
 void check_name(const std::string& name, const char* what) {
-    if (!valid_name(name))
+    if (!valid_name(name)) {
+        // "promote production iris/2" reads naturally but is the wrong way round.
+        const bool looks_like_ref = std::string(what) == "alias" && name.find_first_of("/@") != std::string::npos;
         fail("invalid_name", std::string(what) + " name '" + name +
-                                 "' is invalid: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+                                 "' is invalid: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit" +
+                                 (looks_like_ref ? " (it looks like a version reference: the version comes first, then the alias)" : ""));
+    }
     if (std::string(what) == "alias" && (name == "latest" || all_digits(name)))
         fail("invalid_name", "alias name '" + name + "' is reserved ('latest' and numbers are references)");
 }

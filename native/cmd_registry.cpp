@@ -263,7 +263,7 @@ const bool registered = add_commands(200, [](CLI::App& app) {
 
     auto* alias_cmd = app.add_subcommand("alias", "Set or remove an alias");
     alias_cmd->require_subcommand(1);
-    auto* aset = alias_cmd->add_subcommand("set", "Point ALIAS at REF (creates or moves it)");
+    auto* aset = alias_cmd->add_subcommand("set", "Point ALIAS at REF (creates or moves it): alias set REF ALIAS");
     aset->add_option("REF", ref, "Version reference")->required();
     aset->add_option("ALIAS", alias, "Alias name")->required();
     aset->add_option("--reason", reason, "Recorded in the history");
@@ -282,7 +282,7 @@ const bool registered = add_commands(200, [](CLI::App& app) {
         c.json ? print_json(r) : print_alias_change(r, "removed");
     });
 
-    auto* promote = app.add_subcommand("promote", "Point ALIAS (e.g. production) at REF");
+    auto* promote = app.add_subcommand("promote", "Point an alias at a version: promote REF ALIAS (e.g. promote iris/3 production)");
     promote->add_option("REF", ref, "Version reference")->required();
     promote->add_option("ALIAS", alias, "Alias name")->required();
     promote->add_option("--reason", reason, "Recorded in the history");

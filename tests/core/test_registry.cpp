@@ -104,6 +104,16 @@ TEST(Registry, ReferencesResolveOrSayWhatIsWrong) {
     }
     EXPECT_EQ(code_of([&] { set_alias(s, "iris/1", "latest", 0); }), "invalid_name");
     EXPECT_EQ(code_of([&] { set_alias(s, "iris/1", "12", 0); }), "invalid_name");
+    // The arguments the other way round: the version reference comes first, and the error says so.
+    for (const char* swapped : {"iris/1", "iris@production"}) {
+        try {
+            set_alias(s, "production", swapped, 0);
+            ADD_FAILURE() << "alias '" << swapped << "' accepted";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.code(), "invalid_name");
+            EXPECT_NE(std::string(e.what()).find("looks like a version reference"), std::string::npos) << e.what();
+        }
+    }
     EXPECT_EQ(code_of([&] { register_version(s, make_desc("bad/name", 1, 0)); }), "invalid_name");
 }
 
