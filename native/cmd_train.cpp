@@ -1,5 +1,5 @@
 // `cairn train`, `cairn eval`, `cairn predict`: train a model on a dataset file or a bundled dataset, evaluate it,
-// and print predictions. Models are saved as one file in the safetensors layout (8-byte little-endian header
+// and print predictions, for a model file or a registry version. Models are saved as one file in the safetensors layout (8-byte little-endian header
 // length, JSON header, raw little-endian data), with the architecture, optimizer config and preprocessing as
 // JSON strings in "__metadata__" and optimizer state tensors prefixed "optimizer/".
 //
@@ -120,6 +120,23 @@ ModelArtifact load_model_file(const std::string& path) {
         else a.weights.push_back({name, t});
     }
     return a;
+}
+
+// A registry reference (NAME/3, NAME@production, NAME@latest) that is not also a file's path.
+bool is_version_ref(const std::string& arg) {
+    if (fs::exists(arg)) return false;
+    const size_t at = arg.find('@'), slash = arg.find('/');
+    if (at != std::string::npos) return at > 0 && slash == std::string::npos;
+    return slash != std::string::npos && slash > 0 && slash + 1 < arg.size() && arg.find('/', slash + 1) == std::string::npos &&
+           std::all_of(arg.begin() + slash + 1, arg.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The model a command works on: a file written by `cairn train -o`, or a version in the registry, whose blobs are
+// all checked against their SHA-256 as it loads (a damaged or altered version is refused, and the blob named).
+ModelArtifact load_model_arg(const std::string& arg, const std::string& store) {
+    if (!is_version_ref(arg)) return load_model_file(arg);
+    FileStore s(store.empty() ? default_store_dir() : store);
+    return load_version(s, arg).artifact;
 }
 
 //-----------------------------------------------------------------------------
@@ -361,7 +378,7 @@ void cmd_train(TrainArgs& a) {
     Model model;
     ModelArtifact resumed;
     if (!a.resume.empty()) {
-        resumed = load_model_file(a.resume);
+        resumed = load_model_arg(a.resume, a.store);
         model = Model::from_artifact(resumed);
     } else {
         model = Model::from_json(load_architecture(a.arch, train_set), a.train.seed);
@@ -427,7 +444,7 @@ void cmd_train(TrainArgs& a) {
 //-----------------------------------------------------------------------------
 
 struct EvalArgs {
-    std::string model, data, label, kernels_name;
+    std::string model, data, label, kernels_name, store;
     int64_t limit = 0;
 };
 
@@ -445,7 +462,7 @@ Dataset prepared(const ModelArtifact& art, const EvalArgs& a) {
 
 void cmd_eval(const EvalArgs& a) {
     if (!a.kernels_name.empty()) set_kernels(a.kernels_name);
-    ModelArtifact art = load_model_file(a.model);
+    ModelArtifact art = load_model_arg(a.model, a.store);
     Model model = Model::from_artifact(art);
     Dataset d = prepared(art, a);
     print_metrics_table({evaluate_row(d.name.empty() ? "data" : d.name, model, d)});
@@ -453,7 +470,7 @@ void cmd_eval(const EvalArgs& a) {
 
 void cmd_predict(const EvalArgs& a) {
     if (!a.kernels_name.empty()) set_kernels(a.kernels_name);
-    ModelArtifact art = load_model_file(a.model);
+    ModelArtifact art = load_model_arg(a.model, a.store);
     Model model = Model::from_artifact(art);
     Dataset d = prepared(art, a);
     Tensor p = model.predict_proba(d.features);
@@ -510,7 +527,7 @@ const bool registered = add_commands(100, [](CLI::App& app) {
     train->add_option("--label", t.label, "CSV label column (default: the last)");
     train->add_flag("--regression", t.regression, "CSV label is a numeric target (use an architecture with \"loss\": \"mse\")");
     train->add_flag("--no-standardize", t.no_standardize, "Keep raw feature values");
-    train->add_option("--resume", t.resume, "Continue from a saved model file (same data and options)");
+    train->add_option("--resume", t.resume, "Continue from a saved model: a file or a registry version (NAME/3, NAME@production), same data and options");
     train->add_option("-o,--out", t.out, "Model file to write")->capture_default_str();
     train->add_option("--history", t.history_json, "Write the per-epoch history as JSON");
     train->add_option("--register", t.register_name, "Also register the model as the next version of NAME in the registry");
@@ -521,14 +538,15 @@ const bool registered = add_commands(100, [](CLI::App& app) {
     train->add_flag("-q,--quiet", t.quiet, "No progress output");
     train->callback([] { cmd_train(t); });
 
-    // eval and predict take the same arguments: a model file and a dataset.
+    // eval and predict take the same arguments: a model (file or registry version) and a dataset.
     auto model_on_data = [&app](const char* name, const char* help, EvalArgs& args, void (*run)(const EvalArgs&)) {
         auto* cmd = app.add_subcommand(name, help);
-        cmd->add_option("model", args.model, "Model file")->required();
+        cmd->add_option("model", args.model, "Model: a file written by train -o, or a registry version (NAME/3, NAME@production, NAME@latest)")->required();
         cmd->add_option("data", args.data, "Dataset (as for train)")->required();
         cmd->add_option("--label", args.label, "CSV label column");
         cmd->add_option("--limit", args.limit, "Only the first N samples");
         cmd->add_option("--kernels", args.kernels_name, "Kernel backend");
+        cmd->add_option("--store", args.store, "Registry folder (default: $CAIRN_STORE, $XDG_DATA_HOME/cairn or ~/.local/share/cairn)");
         cmd->callback([&args, run] { run(args); });
     };
     static EvalArgs e, p;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "core/data.h"
 #include "core/preprocess.h"
@@ -152,4 +153,71 @@ TEST_F(RegistryCli, AnnotateAndUnarchiveAreSavedInTheStore) {
     EXPECT_EQ(json("show iris@latest")["version"], 2);
     EXPECT_EQ(run("unarchive iris/3").status, 0);
     EXPECT_EQ(json("show iris@latest")["version"], 3);
+}
+
+// eval and predict take a model file or a registry version; a registry version is checked as it loads. The accuracy
+// eval prints must be the share of rows whose predicted class (predict's CSV) is the label.
+TEST_F(RegistryCli, EvalAndPredictTakeAFileOrARegistryVersion) {
+    const std::string store = " --store " + dir + "/trained";
+    CliRun trained = cairn_cli("train iris -q --epochs 20 --seed 1 -o " + dir + "/a.safetensors --register flowers" + store);
+    ASSERT_EQ(trained.status, 0) << trained.out;
+    CliRun from_file = cairn_cli("eval " + dir + "/a.safetensors iris");
+    CliRun from_version = cairn_cli("eval flowers/1 iris" + store);
+    ASSERT_EQ(from_file.status, 0) << from_file.out;
+    ASSERT_EQ(from_version.status, 0) << from_version.out;
+    EXPECT_EQ(from_version.out, from_file.out);
+    ASSERT_EQ(cairn_cli("promote flowers/1 production" + store).status, 0);
+    EXPECT_EQ(cairn_cli("eval flowers@production iris" + store).out, from_file.out);
+
+    CliRun pred = cairn_cli("predict flowers@latest iris" + store);
+    ASSERT_EQ(pred.status, 0) << pred.out;
+    std::istringstream lines(pred.out);
+    std::string line;
+    std::getline(lines, line);
+    EXPECT_EQ(line.rfind("index,predicted,label,", 0), 0u) << line;
+    int rows = 0, right = 0;
+    while (std::getline(lines, line)) {
+        std::istringstream f(line);
+        std::string index, predicted, label;
+        std::getline(f, index, ',');
+        std::getline(f, predicted, ',');
+        std::getline(f, label, ',');
+        ++rows;
+        right += predicted == label;
+    }
+    EXPECT_EQ(rows, 150);
+    char accuracy[16];
+    std::snprintf(accuracy, sizeof accuracy, "%.4f", double(right) / rows);
+    std::istringstream table(from_file.out);
+    std::string row;
+    while (std::getline(table, row) && row.rfind("iris", 0) != 0) {}
+    std::istringstream cols(row);
+    std::string name, samples, loss, acc;
+    cols >> name >> samples >> loss >> acc;
+    EXPECT_EQ(acc, accuracy) << from_file.out;
+
+    CliRun missing = cairn_cli("eval flowers/9 iris" + store);
+    EXPECT_EQ(missing.status, 1);
+    EXPECT_NE(missing.out.find("no version 9"), std::string::npos) << missing.out;
+    CliRun no_file = cairn_cli("eval " + dir + "/nope.safetensors iris");
+    EXPECT_EQ(no_file.status, 1);
+    EXPECT_NE(no_file.out.find("cannot open"), std::string::npos) << no_file.out;
+
+    // One byte of the weights changed in the store: the version is refused, the file still loads.
+    FileStore s(dir + "/trained");
+    const std::string sha = load_version(s, "flowers/1").manifest["weights"]["blob"].get<std::string>();
+    fs::path blob;
+    for (const auto& e : fs::recursive_directory_iterator(dir + "/trained"))
+        if (e.path().filename().string().find(sha) != std::string::npos) blob = e.path();
+    ASSERT_FALSE(blob.empty());
+    {
+        std::fstream f(blob, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(100);
+        f.put('\x5a');
+    }
+    CliRun tampered = cairn_cli("eval flowers/1 iris" + store);
+    EXPECT_EQ(tampered.status, 1) << tampered.out;
+    EXPECT_NE(tampered.out.find(sha), std::string::npos) << tampered.out;
+    EXPECT_EQ(cairn_cli("predict flowers/1 iris" + store).status, 1);
+    EXPECT_EQ(cairn_cli("eval " + dir + "/a.safetensors iris").out, from_file.out);
 }
