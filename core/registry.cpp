@@ -710,7 +710,7 @@ Json compare_versions(const Store& s, const std::string& ref_a, const std::strin
 Json verify_registry(const Store& s) {
     Json problems = Json::array();
     auto problem = [&](const Error& e) { problems.push_back({{"code", e.code()}, {"message", e.what()}}); };
-    int64_t n_models = 0, n_versions = 0;
+    int64_t n_models = 0, n_versions = 0, n_damaged = 0;
     std::set<std::string> used;
     std::vector<std::string> models;
     try {
@@ -725,12 +725,13 @@ Json verify_registry(const Store& s) {
             ++n_models;
             std::vector<int64_t> vs = versions_from(s, m, rec, true);
             for (int64_t v : vs) {
+                ++n_versions;
                 try {
                     // Blobs count as referenced even when damaged, so each problem is reported once, with its version.
                     for (const BlobRole& b : blob_roles(read_manifest(s, {m, v}))) used.insert(b.sha);
                     load_version(s, m + "/" + std::to_string(v));
-                    ++n_versions;
                 } catch (const Error& e) {
+                    ++n_damaged;
                     problem(e);
                 }
             }
@@ -754,7 +755,7 @@ Json verify_registry(const Store& s) {
             problem(e);
         }
     }
-    return {{"ok", problems.empty()}, {"models", n_models}, {"versions", n_versions}, {"blobs", n_blobs},
+    return {{"ok", problems.empty()}, {"models", n_models}, {"versions", n_versions}, {"damaged_versions", n_damaged}, {"blobs", n_blobs},
             {"unreferenced_blobs", unreferenced}, {"problems", problems}};
 }
 

@@ -231,8 +231,9 @@ void cmd_verify(const Common& c) {
     Json r = verify_registry(s);
     if (c.json) print_json(r);
     else {
-        std::printf("%s: %s models, %s versions, %s blobs (%s unreferenced)\n", s.describe().c_str(), val(r["models"]).c_str(),
-                    val(r["versions"]).c_str(), val(r["blobs"]).c_str(), val(r["unreferenced_blobs"]).c_str());
+        std::printf("%s: %s models, %s versions (%s damaged), %s blobs (%s unreferenced)\n", s.describe().c_str(),
+                    val(r["models"]).c_str(), val(r["versions"]).c_str(), val(r["damaged_versions"]).c_str(), val(r["blobs"]).c_str(),
+                    val(r["unreferenced_blobs"]).c_str());
         for (const Json& p : r["problems"]) std::printf("  [%s] %s\n", val(p["code"]).c_str(), val(p["message"]).c_str());
         std::printf("%s\n", r["ok"].get<bool>() ? "ok: everything matches its SHA-256" : "FAILED: the store is damaged");
     }

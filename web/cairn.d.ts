@@ -244,7 +244,9 @@ export interface Registry {
     annotate(ref: string, annotation: { notes?: string; tags?: string[] }): Promise<{ model: string; version: number; notes: string; tags: string[] }>;
     delete(ref: string): Promise<object>;
     gc(): Promise<{ deleted: number; bytes: number }>;
-    verify(): Promise<{ ok: boolean; problems: { code: string; message: string }[]; [k: string]: unknown }>;
+    /** Reads every record and blob and checks each against its SHA-256; `versions` counts all, `damaged_versions` those that failed. */
+    verify(): Promise<{ ok: boolean; models: number; versions: number; damaged_versions: number; blobs: number;
+                        unreferenced_blobs: number; problems: { code: string; message: string }[] }>;
     exportBytes(ref?: string): Promise<Uint8Array>;
     /** A Blob in browsers (an ArrayBuffer where Blob does not exist). */
     export(ref?: string): Promise<Blob | ArrayBuffer>;

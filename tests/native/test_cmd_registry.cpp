@@ -94,6 +94,13 @@ TEST_F(RegistryCli, ExportImportVerifyAndGc) {
     CliRun bad = run("verify");
     EXPECT_EQ(bad.status, 1);
     EXPECT_NE(bad.out.find("integrity"), std::string::npos) << bad.out;
+    CliRun bad_run = run("verify --json");  // the report on stdout, then the failure on stderr (folded in, either order)
+    EXPECT_EQ(bad_run.status, 1);
+    const size_t open = bad_run.out.find('{'), close = bad_run.out.rfind('}');
+    ASSERT_NE(open, std::string::npos) << bad_run.out;
+    Json bad_json = Json::parse(bad_run.out.substr(open, close - open + 1));
+    EXPECT_EQ(bad_json["versions"], 3);  // every version is counted, the one the blob belongs to as damaged
+    EXPECT_EQ(bad_json["damaged_versions"], 1);
     EXPECT_EQ(run("delete iris/3").status, 0);
     Json gc = json("gc --dry-run");
     EXPECT_GE(gc["deleted"].get<int>(), 1);

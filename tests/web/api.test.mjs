@@ -172,6 +172,7 @@ test('registry: export/import round trip as bytes; a corrupted blob is detected 
     const report = await c.registry.verify();
     assert.equal(report.ok, false);
     assert.ok(report.problems.some((p) => p.code === 'integrity'));
+    assert.equal(report.damaged_versions, 1);
     for (const h of [m, mb, ds]) h.dispose();
     await a.close();
     await c.close();
