@@ -155,6 +155,16 @@ static Tensor tensor_from_js(const val& typed, const Shape& shape, const char* w
     }
     Tensor t = Tensor::empty(shape);
     val(emscripten::typed_memory_view(static_cast<size_t>(n), t.data())).call<void>("set", typed);
+    // A JS number that is not one (Number("abc"), a missing field) arrives as NaN and would turn every output it
+    // reaches into NaN without a word: refuse it here, where its position is still known.
+    const float* v = t.data();
+    for (int64_t i = 0; i < n; ++i) {
+        if (std::isfinite(v[i])) continue;
+        const int64_t per_sample = shape.empty() || shape[0] == 0 ? 1 : n / shape[0];
+        fail("invalid_input", std::string(what) + ": value " + std::to_string(i) + " (sample " + std::to_string(i / per_sample) +
+                                  ", feature " + std::to_string(i % per_sample) + ") is " +
+                                  (std::isnan(v[i]) ? "NaN" : v[i] > 0 ? "Infinity" : "-Infinity") + "; expected a finite number");
+    }
     return t;
 }
 

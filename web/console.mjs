@@ -130,7 +130,12 @@ async function main() {
     $('predict').onclick = guard(async () => {
         const model = await state.cairn.registry.get($('ref').value);
         try {
-            const p = model.predict($('features').value.split(/[\s,]+/).filter(Boolean).map(Number));
+            const features = $('features').value.split(/[\s,]+/).filter(Boolean).map((text, i) => {
+                const v = Number(text);
+                if (!Number.isFinite(v)) throw new Error(`feature ${i + 1}: expected a number, got "${text}"`);
+                return v;
+            });
+            const p = model.predict(features);
             const best = p.indexOf(Math.max(...p));
             $('prediction').textContent = `${model.ref}: ${model.classNames[best] ?? best} (${[...p].map((v) => v.toFixed(3)).join(', ')})`;
         } finally {

@@ -104,6 +104,11 @@ test('train iris in the page (worker), register, reload: the version is there wi
     await page.click('#predict');
     await page.waitForFunction(() => document.querySelector('#prediction').textContent.includes('iris/1'));
     assert.match(await page.textContent('#prediction'), /virginica/);
+    // A feature that is not a number is named, not read as NaN.
+    await page.fill('#features', '6.3, abc, 6.0, 2.5');
+    await page.click('#predict');
+    await page.waitForFunction(() => document.querySelector('#error').textContent.includes('abc'));
+    assert.match(await page.textContent('#error'), /feature 2: expected a number, got "abc"/);
     await context.close();
 });
 

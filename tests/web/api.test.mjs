@@ -40,6 +40,11 @@ test('datasets: CSV text, bundled, typed arrays; bad input is a CairnError namin
         (e) => e instanceof CairnError && e instanceof Error && e.code === 'parse_error' && /bad\.csv/.test(e.message) && /line 3|:3/.test(e.message));
     assert.throws(() => cairn.datasets.bundled('nope'), (e) => e.code === 'not_found' && /iris/.test(e.message));
     assert.throws(() => cairn.datasets.fromArrays({ features: new Float32Array(5), shape: [2, 3], labels: [0, 1] }), (e) => e.code === 'shape_mismatch');
+    // A value that is not a number is refused with its position, never trained on as NaN.
+    const holey = new Float32Array(6).fill(1);
+    holey[4] = Number('abc');
+    assert.throws(() => cairn.datasets.fromArrays({ features: holey, shape: [2, 3], labels: [0, 1] }),
+        (e) => e.code === 'invalid_input' && /value 4 \(sample 1, feature 1\) is NaN/.test(e.message));
     for (const d of [ds, b, arr]) d.dispose();
     await cairn.close();
 });
@@ -68,6 +73,8 @@ test('training: progress per epoch, learns iris, predict single and batch agree'
     const one = model.predict(x.subarray(4 * 10, 4 * 11));
     assert.deepEqual([...one], [...probs.subarray(30, 33)]);
     assert.throws(() => model.predict(new Float32Array(5)), (e) => e.code === 'shape_mismatch' && /4/.test(e.message));
+    assert.throws(() => model.predict([5.1, 3.5, Infinity, 0.2]), (e) => e.code === 'invalid_input' && /value 2 \(sample 0, feature 2\) is Infinity/.test(e.message));
+    assert.throws(() => model.predict(['5.1', 'abc', '1.4', '0.2']), (e) => e.code === 'invalid_input' && /value 1 .* is NaN/.test(e.message));
     model.dispose();
     assert.throws(() => model.predict(x), (e) => e.code === 'disposed');
     ds.dispose();
