@@ -78,24 +78,13 @@ float scheduled_lr(const OptimizerDesc& d, int64_t t) {
     return d.lr;
 }
 
-// The shortest decimal that reads back as the same float: 0.9f is stored as 0.9, not as 0.8999999761581421, so
-// hyper-parameters in the registry and its diffs read as the user typed them (and still round-trip exactly).
-static double shortest(float x) {
-    char buf[32];
-    for (int digits = 6; digits < 10; ++digits) {
-        std::snprintf(buf, sizeof buf, "%.*g", digits, static_cast<double>(x));
-        if (std::strtof(buf, nullptr) == x) break;
-    }
-    return std::strtod(buf, nullptr);
-}
-
 Json to_json(const OptimizerDesc& d) {
-    return {{"type", d.type}, {"lr", shortest(d.lr)}, {"momentum", shortest(d.momentum)}, {"nesterov", d.nesterov},
-            {"beta1", shortest(d.beta1)}, {"beta2", shortest(d.beta2)}, {"eps", shortest(d.eps)},
-            {"weight_decay", shortest(d.weight_decay)}, {"clip_norm", shortest(d.clip_norm)},
+    return {{"type", d.type}, {"lr", shortest_decimal(d.lr)}, {"momentum", shortest_decimal(d.momentum)}, {"nesterov", d.nesterov},
+            {"beta1", shortest_decimal(d.beta1)}, {"beta2", shortest_decimal(d.beta2)}, {"eps", shortest_decimal(d.eps)},
+            {"weight_decay", shortest_decimal(d.weight_decay)}, {"clip_norm", shortest_decimal(d.clip_norm)},
             {"schedule", {{"type", d.schedule.type}, {"warmup_steps", d.schedule.warmup_steps},
-                          {"step_size", d.schedule.step_size}, {"gamma", shortest(d.schedule.gamma)},
-                          {"total_steps", d.schedule.total_steps}, {"min_lr", shortest(d.schedule.min_lr)}}}};
+                          {"step_size", d.schedule.step_size}, {"gamma", shortest_decimal(d.schedule.gamma)},
+                          {"total_steps", d.schedule.total_steps}, {"min_lr", shortest_decimal(d.schedule.min_lr)}}}};
 }
 
 OptimizerDesc optimizer_from_json(const Json& j) {

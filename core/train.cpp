@@ -322,4 +322,51 @@ void Trainer::resume(const ModelArtifact& a) {
     }
 }
 
+//-----------------------------------------------------------------------------
+// [SECTION] Training history
+//-----------------------------------------------------------------------------
+
+Json training_history_json(const Trainer& trainer) {
+    Json loss = Json::array(), lr = Json::array(), acc = Json::array(), val_loss = Json::array(), val_acc = Json::array();
+    for (const EpochStats& e : trainer.history()) {
+        loss.push_back(e.loss);
+        lr.push_back(shortest_decimal(e.lr));
+        if (e.has_accuracy) acc.push_back(e.accuracy);
+        if (e.has_validation) {
+            val_loss.push_back(e.val_loss);
+            if (e.has_accuracy) val_acc.push_back(e.val_accuracy);
+        }
+    }
+    Json h = {{"loss", loss}, {"lr", lr}, {"best_epoch", trainer.best_epoch()}, {"stop_reason", trainer.stop_reason()}};
+    if (!acc.empty()) h["accuracy"] = acc;
+    if (!val_loss.empty()) h["val_loss"] = val_loss;
+    if (!val_acc.empty()) h["val_accuracy"] = val_acc;
+    return h;
+}
+
+TrainingCurves training_curves(const Json& history) {
+    TrainingCurves c;
+    if (!history.is_object()) return c;
+    static const std::pair<const char*, std::vector<double> TrainingCurves::*> kColumns[] = {
+        {"loss", &TrainingCurves::loss}, {"accuracy", &TrainingCurves::accuracy},
+        {"val_loss", &TrainingCurves::val_loss}, {"val_accuracy", &TrainingCurves::val_accuracy}};
+    const Json* rows = history.contains("epochs") && history["epochs"].is_array() ? &history["epochs"] : nullptr;
+    for (const auto& [key, column] : kColumns) {
+        std::vector<double>& out = c.*column;
+        if (rows) {
+            for (const Json& row : *rows)
+                if (row.is_object() && row.contains(key) && row[key].is_number()) out.push_back(row[key].get<double>());
+        } else if (history.contains(key) && history[key].is_array()) {
+            for (const Json& v : history[key])
+                if (v.is_number()) out.push_back(v.get<double>());
+        }
+    }
+    // Those rows carried val_loss and val_accuracy as 0 when there was no validation data; a real loss is never 0.
+    if (rows && std::all_of(c.val_loss.begin(), c.val_loss.end(), [](double v) { return v == 0; })) {
+        c.val_loss.clear();
+        c.val_accuracy.clear();
+    }
+    return c;
+}
+
 }  // namespace cairn

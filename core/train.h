@@ -9,6 +9,7 @@
 // [SECTION] Descriptors
 // [SECTION] Evaluation
 // [SECTION] Trainer
+// [SECTION] Training history (the registry's record of a run)
 #pragma once
 #include <cstdint>
 #include <string>
@@ -124,5 +125,21 @@ private:
     double best_value_ = 0;
     std::vector<Tensor> best_weights_;
 };
+
+//-----------------------------------------------------------------------------
+// [SECTION] Training history (the registry's record of a run)
+//-----------------------------------------------------------------------------
+
+// A version's "training_history": one array per quantity, element i for epoch i + 1, so a chart reads a column
+// directly: {"loss", "lr", "accuracy" (classifiers), "val_loss" and "val_accuracy" (with validation data),
+// "best_epoch" (0 without early stopping), "stop_reason"}. Every front end (CLI, dashboard, JS API) records it so.
+Json training_history_json(const Trainer& trainer);
+
+// The curves of a stored "training_history". Also reads the per-epoch rows ({"epochs": [{"loss", ...}, ...]})
+// that versions registered by earlier command-line builds carry: stored versions never change.
+struct TrainingCurves {
+    std::vector<double> loss, accuracy, val_loss, val_accuracy;
+};
+TrainingCurves training_curves(const Json& history);
 
 }  // namespace cairn

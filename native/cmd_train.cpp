@@ -295,14 +295,6 @@ struct TrainArgs {
     std::string register_name, parent, store, notes;  // --register: also store the model as a registry version
 };
 
-Json history_to_json(const Trainer& trainer) {
-    Json h = Json::array();
-    for (const EpochStats& s : trainer.history())
-        h.push_back({{"epoch", s.epoch}, {"loss", s.loss}, {"accuracy", s.accuracy}, {"val_loss", s.val_loss},
-                     {"val_accuracy", s.val_accuracy}, {"lr", s.lr}});
-    return h;
-}
-
 FileStore open_registry(const TrainArgs& a) { return FileStore(a.store.empty() ? default_store_dir() : a.store); }
 
 // Full lineage for `--register`: the dataset's fingerprint and schema, every hyper-parameter, the history, the
@@ -320,13 +312,13 @@ VersionDesc version_desc(const TrainArgs& a, const Trainer& trainer, const Datas
     v.dataset_samples = all.size();
     v.parent = a.parent;
     v.hyperparameters = {{"optimizer", to_json(d.optimizer)}, {"epochs", d.epochs}, {"batch_size", d.batch_size},
-                         {"seed", d.seed}, {"validation_split", d.validation_split}, {"shuffle", !d.no_shuffle},
+                         {"seed", d.seed}, {"validation_split", shortest_decimal(d.validation_split)}, {"shuffle", !d.no_shuffle},
                          {"early_stopping", {{"patience", d.early_stopping.patience}, {"monitor", d.early_stopping.monitor},
-                                             {"min_delta", d.early_stopping.min_delta}}},
+                                             {"min_delta", shortest_decimal(d.early_stopping.min_delta)}}},
                          {"architecture", a.arch}, {"test_split", a.test_data.empty() ? a.test_split : 0.0},
                          {"test_data", a.test_data}, {"standardize", !a.no_standardize}, {"resumed_from", a.resume}};
-    v.training_history = {{"epochs", history_to_json(trainer)}, {"stop_reason", trainer.stop_reason()},
-                          {"best_epoch", trainer.best_epoch()}, {"seconds", seconds}};
+    v.training_history = training_history_json(trainer);
+    v.training_history["seconds"] = seconds;
     v.metrics = Json::object();
     for (const Row& row : rows) {
         Json& m = v.metrics[row.name];
@@ -431,7 +423,7 @@ void cmd_train(TrainArgs& a) {
     art.preprocessing = prep.to_json();
     save_model(art, a.out);
     std::printf("\nsaved %s\n", a.out.c_str());
-    if (!a.history_json.empty()) std::ofstream(a.history_json) << history_to_json(trainer).dump(1) << "\n";
+    if (!a.history_json.empty()) std::ofstream(a.history_json) << training_history_json(trainer).dump(1) << "\n";
     if (!a.register_name.empty()) {
         FileStore s = open_registry(a);
         Ref r = register_version(s, version_desc(a, trainer, all, art, rows, seconds));

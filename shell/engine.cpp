@@ -353,8 +353,7 @@ void train_stop(App& app) {
             d.hyperparameters = {{"optimizer", optimizer_name(t.config.optimizer)}, {"learning_rate", t.config.learning_rate},
                                  {"batch_size", t.config.batch_size}, {"epochs", t.config.epochs}, {"seed", t.config.seed},
                                  {"weight_decay", t.config.weight_decay}};
-            d.training_history = {{"loss", t.curves.train_loss}, {"val_loss", t.curves.val_loss},
-                                  {"accuracy", t.curves.train_acc}, {"val_accuracy", t.curves.val_acc}};
+            d.training_history = training_history_json(*sess.trainer);
             d.metrics = {{"validation", {{"accuracy", t.curves.val_acc.back()}, {"loss", t.curves.val_loss.back()}}}};
             d.created_ms = now_ms();
             Json reg = registry_commit(app, [d](const Store& st) { return plan_register(st, d); });
@@ -433,12 +432,7 @@ void train_batch(App& app) {
 
 namespace {
 
-std::vector<float> floats(const Json& j) {
-    std::vector<float> v;
-    if (j.is_array())
-        for (auto& x : j) v.push_back(x.is_number() ? x.get<float>() : 0.0f);
-    return v;
-}
+std::vector<float> floats(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
 
 std::string json_value_string(const Json& v) {
     if (v.is_string()) return v.get<std::string>();
@@ -469,13 +463,11 @@ VersionInfo version_info(const Store& s, const Json& record, const Ref& ref) {
     Json note = version_annotation(record, m);
     v.notes = note["notes"];
     v.tags = note["tags"].get<std::vector<std::string>>();
-    const Json& h = m["training_history"];
-    if (h.is_object()) {
-        v.curves.train_loss = floats(h.value("loss", Json()));
-        v.curves.val_loss = floats(h.value("val_loss", Json()));
-        v.curves.train_acc = floats(h.value("accuracy", Json()));
-        v.curves.val_acc = floats(h.value("val_accuracy", Json()));
-    }
+    TrainingCurves h = training_curves(m["training_history"]);
+    v.curves.train_loss = floats(h.loss);
+    v.curves.val_loss = floats(h.val_loss);
+    v.curves.train_acc = floats(h.accuracy);
+    v.curves.val_acc = floats(h.val_accuracy);
     LoadedVersion lv = load_version(s, ref.str());
     for (auto& nt : lv.artifact.weights) {
         Tensor t = nt.tensor.contiguous();

@@ -382,15 +382,7 @@ struct TrainingHandle {
     // The trained model with what the registry records about it; test metrics on the held-out part.
     ModelHandle* finish() {
         return guard([&]() -> ModelHandle* {
-            Json history = {{"loss", Json::array()}, {"accuracy", Json::array()}, {"val_loss", Json::array()}, {"val_accuracy", Json::array()}};
-            for (const EpochStats& e : trainer->history()) {
-                history["loss"].push_back(e.loss);
-                if (e.has_accuracy) history["accuracy"].push_back(e.accuracy);
-                if (e.has_validation) {
-                    history["val_loss"].push_back(e.val_loss);
-                    if (e.has_accuracy) history["val_accuracy"].push_back(e.val_accuracy);
-                }
-            }
+            Json history = training_history_json(*trainer);
             Json metrics = Json::object();
             auto eval = [&](const Dataset& d, const char* name) {
                 if (d.size() == 0) return;

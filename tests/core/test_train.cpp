@@ -164,6 +164,51 @@ TEST(Train, LearnsBlobsAndReportsHistory) {
     EXPECT_GE(evaluate(m, d).accuracy, 0.95);
 }
 
+// The registry's training history: one column per quantity, read back by training_curves; validation columns
+// only with validation data, accuracy only for classifiers. Rows stored by earlier command-line builds still read.
+TEST(Train, TrainingHistoryColumnsAndLegacyRows) {
+    Dataset d = blobs(200, 4, 2);
+    TrainDesc t;
+    t.epochs = 4;
+    t.batch_size = 20;
+    t.seed = 3;
+    t.optimizer.lr = 0.1f;
+    for (float split : {0.0f, 0.25f}) {
+        Model m = Model::from_json(mlp(4), 1);
+        t.validation_split = split;
+        Trainer tr(m, d, t);
+        tr.run();
+        Json h = training_history_json(tr);
+        ASSERT_EQ(h["loss"].size(), 4u) << h.dump();
+        ASSERT_EQ(h["accuracy"].size(), 4u);
+        EXPECT_EQ(h.contains("val_loss"), split > 0) << h.dump();
+        EXPECT_EQ(h.contains("val_accuracy"), split > 0);
+        EXPECT_EQ(h["lr"][0], 0.1);  // as typed, not 0.10000000149011612
+        EXPECT_EQ(h["stop_reason"], "completed");
+        TrainingCurves c = training_curves(h);
+        ASSERT_EQ(c.loss.size(), 4u);
+        for (size_t e = 0; e < 4; ++e) {
+            EXPECT_EQ(c.loss[e], tr.history()[e].loss);
+            EXPECT_EQ(c.accuracy[e], tr.history()[e].accuracy);
+            if (split > 0) EXPECT_EQ(c.val_loss[e], tr.history()[e].val_loss);
+        }
+        EXPECT_EQ(c.val_loss.size(), split > 0 ? 4u : 0u);
+    }
+    Json rows_no_val = {{"epochs", {{{"epoch", 1}, {"loss", 0.9}, {"accuracy", 0.5}, {"val_loss", 0}, {"val_accuracy", 0}},
+                                    {{"epoch", 2}, {"loss", 0.4}, {"accuracy", 0.8}, {"val_loss", 0}, {"val_accuracy", 0}}}}};
+    TrainingCurves legacy = training_curves(rows_no_val);
+    EXPECT_EQ(legacy.loss, (std::vector<double>{0.9, 0.4}));
+    EXPECT_EQ(legacy.accuracy, (std::vector<double>{0.5, 0.8}));
+    EXPECT_TRUE(legacy.val_loss.empty());
+    EXPECT_TRUE(legacy.val_accuracy.empty());
+    Json rows_val = {{"epochs", {{{"loss", 0.9}, {"val_loss", 1.1}, {"val_accuracy", 0.0}}, {{"loss", 0.4}, {"val_loss", 0.7}, {"val_accuracy", 0.5}}}}};
+    legacy = training_curves(rows_val);
+    EXPECT_EQ(legacy.val_loss, (std::vector<double>{1.1, 0.7}));
+    EXPECT_EQ(legacy.val_accuracy, (std::vector<double>{0.0, 0.5}));
+    EXPECT_TRUE(training_curves(Json()).loss.empty());
+    EXPECT_TRUE(training_curves(Json{{"loss", "not an array"}}).loss.empty());
+}
+
 TEST(Train, SameSeedGivesBitIdenticalWeights) {
     Dataset d = blobs(120, 5, 3);
     auto train = [&](uint64_t seed) {

@@ -11,6 +11,8 @@
 #include "core/preprocess.h"
 #include "core/registry.h"
 #include "native/file_store.h"
+#include "shell/app.h"
+#include "shell/engine.h"
 #include "tests/core/test_registry_util.h"
 #include "tests/native/cli_util.h"
 
@@ -131,7 +133,7 @@ TEST_F(RegistryCli, TrainRegistersVersionsWithLineage) {
     EXPECT_EQ(v2.manifest["notes"], "again");
     EXPECT_EQ(v2.manifest["hyperparameters"]["epochs"], 3);
     EXPECT_NEAR(v2.manifest["hyperparameters"]["optimizer"]["lr"].get<double>(), 0.05, 1e-6);
-    EXPECT_EQ(v2.manifest["training_history"]["epochs"].size(), 3u);
+    EXPECT_EQ(v2.manifest["training_history"]["loss"].size(), 3u);
     EXPECT_TRUE(v2.manifest["metrics"]["test"].contains("accuracy"));
     EXPECT_EQ(v2.manifest["metrics"]["test"]["samples"].get<int64_t>() + v2.manifest["metrics"]["train"]["samples"].get<int64_t>(), iris.size());
     // The registered weights are the ones written to the model file (same safetensors bytes for the weights).
@@ -227,4 +229,27 @@ TEST_F(RegistryCli, EvalAndPredictTakeAFileOrARegistryVersion) {
     EXPECT_NE(tampered.out.find(sha), std::string::npos) << tampered.out;
     EXPECT_EQ(cairn_cli("predict flowers/1 iris" + store).status, 1);
     EXPECT_EQ(cairn_cli("eval " + dir + "/a.safetensors iris").out, from_file.out);
+}
+
+// A version registered by the command line reads in the dashboard as one registered there does: its loss and
+// validation curves on Compare (the CLI once stored per-epoch rows the dashboard could not read).
+TEST_F(RegistryCli, CommandLineVersionsShowTheirCurvesInTheDashboard) {
+    const std::string store = " --store " + dir + "/trained";
+    ASSERT_EQ(cairn_cli("train iris -q --epochs 4 --seed 2 -o /dev/null --register plain" + store).status, 0);
+    ASSERT_EQ(cairn_cli("train iris -q --epochs 5 --seed 2 --val-split 0.25 -o /dev/null --register held" + store).status, 0);
+    auto s = std::make_shared<FileStore>(dir + "/trained");
+    Json held = load_version(*s, "held/1").manifest;
+    EXPECT_EQ(held["hyperparameters"]["validation_split"], 0.25);
+    shell::App app;
+    shell::registry_attach(app, s);
+    ASSERT_EQ(app.registry.models.size(), 2u);
+    for (const auto& m : app.registry.models) {
+        ASSERT_EQ(m.versions.size(), 1u) << m.name;
+        const auto& c = m.versions[0].curves;
+        const size_t epochs = m.name == "held" ? 5 : 4;
+        EXPECT_EQ(c.train_loss.size(), epochs) << m.name;
+        EXPECT_EQ(c.train_acc.size(), epochs) << m.name;
+        EXPECT_EQ(c.val_loss.size(), m.name == "held" ? epochs : 0u) << m.name;
+        EXPECT_EQ(c.val_acc.size(), m.name == "held" ? epochs : 0u) << m.name;
+    }
 }
