@@ -440,6 +440,16 @@ void require_version_usable(const Store& s, Reader& r, const Json& rec, const Re
         fail("not_found", std::string(doing) + ": " + ref.str() + " was deleted");
     if (rec["archived"].contains(std::to_string(ref.version)))
         fail("archived", std::string(doing) + ": " + ref.str() + " is archived");
+    // An alias is what deployments load: never point one at a version that would fail to load. The blobs are
+    // content-addressed and never change, so reading them adds no commit condition.
+    const std::string what = version_str(ref.model, ref.version);
+    for (const BlobRole& b : blob_roles(read_manifest(s, ref))) {
+        try {
+            verified_blob(s, b, what);
+        } catch (const Error& e) {
+            fail(e.code(), std::string(doing) + ": " + ref.str() + " cannot be loaded, so no alias may point at it (" + e.what() + ")");
+        }
+    }
 }
 
 }  // namespace

@@ -211,11 +211,12 @@ Dataset load_dataset(const std::string& spec, const std::string& label_column, b
     return load_csv(read_text(path), path, desc);
 }
 
+std::string default_preset(const Dataset& d) { return d.schema.is_image() ? "cnn" : "mlp"; }
+
 Json load_architecture(const std::string& spec, const Dataset& d) {
     Shape input = d.schema.is_image() ? Shape{d.schema.image_h, d.schema.image_w, d.schema.image_c}
                                       : Shape{d.features.dim(1)};
-    std::string s = spec;
-    if (s.empty()) s = d.schema.is_image() ? "cnn" : "mlp";
+    const std::string s = spec.empty() ? default_preset(d) : spec;
     if (s == "linear" || s == "mlp" || s == "cnn") return architecture_preset(s, input, d.num_classes());
     std::string text = fs::exists(s) ? read_text(s) : s;
     try {
@@ -315,7 +316,7 @@ VersionDesc version_desc(const TrainArgs& a, const Trainer& trainer, const Datas
                          {"seed", d.seed}, {"validation_split", shortest_decimal(d.validation_split)}, {"shuffle", !d.no_shuffle},
                          {"early_stopping", {{"patience", d.early_stopping.patience}, {"monitor", d.early_stopping.monitor},
                                              {"min_delta", shortest_decimal(d.early_stopping.min_delta)}}},
-                         {"architecture", a.arch}, {"test_split", a.test_data.empty() ? a.test_split : 0.0},
+                         {"architecture", a.arch.empty() ? default_preset(all) : a.arch}, {"test_split", a.test_data.empty() ? a.test_split : 0.0},
                          {"test_data", a.test_data}, {"standardize", !a.no_standardize}, {"resumed_from", a.resume}};
     v.training_history = training_history_json(trainer);
     v.training_history["seconds"] = seconds;

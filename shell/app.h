@@ -125,6 +125,8 @@ struct VersionInfo {
     std::vector<std::string> tags;
     std::string notes;
     bool archived = false;
+    std::string damage;                       // why it cannot be loaded (a blob failed its SHA-256, ...); empty if intact
+    bool loading = false;                     // its values are still on their way from the page's store
     Curves curves;
     std::vector<std::string> layer_names;     // per-layer parameters, for weight distances
     std::vector<std::vector<float>> layer_weights;

@@ -772,8 +772,16 @@ void draw_registry_panel(App& app) {
                 ImGui::TextColored(v.aliases[a] == "production" ? kGood : kWarn, "@%s", v.aliases[a].c_str());
             }
             ImGui::TableNextColumn();
-            if (v.archived) ImGui::TextDisabled("archived");
-            else ImGui::TextUnformatted("active");
+            if (!v.damage.empty()) {
+                ImGui::TextColored(kBad, "damaged");
+                if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", v.damage.c_str());
+            } else if (v.loading) {
+                ImGui::TextDisabled("loading");
+            } else if (v.archived) {
+                ImGui::TextDisabled("archived");
+            } else {
+                ImGui::TextUnformatted("active");
+            }
         }
         ImGui::EndTable();
     }
@@ -804,6 +812,11 @@ void draw_registry_panel(App& app) {
         if (ImGui::Button("Delete")) ask("delete", "");
         ImGui::PopStyleColor();
 
+        if (!v->damage.empty()) {
+            ImGui::PushTextWrapPos(0);
+            ImGui::TextColored(kBad, "Cannot be loaded: %s", v->damage.c_str());
+            ImGui::PopTextWrapPos();
+        }
         if (ImGui::BeginTable("detail", 2, ImGuiTableFlags_SizingStretchSame)) {
             ImGui::TableNextColumn();
             ImGui::Text("parent: %s", v->parent ? ("v" + std::to_string(v->parent)).c_str() : "none (from scratch)");
@@ -1020,6 +1033,12 @@ void draw_compare_panel(App& app) {
     const VersionInfo& a = *m->find(c.a);
     const VersionInfo& b = *m->find(c.b);
     auto ca = class_rgb(0), cb = class_rgb(1);
+    for (const VersionInfo* v : {&a, &b})
+        if (!v->damage.empty()) {
+            ImGui::PushTextWrapPos(0);
+            ImGui::TextColored(kBad, "v%d cannot be loaded: %s", v->number, v->damage.c_str());
+            ImGui::PopTextWrapPos();
+        }
 
     ImGui::BeginChild("tables", ImVec2(S(420), 0), true);
     section("Metrics");

@@ -504,11 +504,11 @@ void registry_refresh(App& app) {
                 try {
                     m.versions.push_back(version_info(s, record, {name, n}));
                 } catch (const std::exception& e) {
-                    VersionInfo broken;
-                    broken.number = static_cast<int>(n);
-                    broken.notes = std::string("cannot load: ") + e.what();
-                    broken.tags = {"damaged"};
-                    m.versions.push_back(std::move(broken));
+                    VersionInfo unread;
+                    unread.number = static_cast<int>(n);
+                    if (store_still_loading(e.what())) unread.loading = true;  // shown in full once they arrive
+                    else unread.damage = e.what();
+                    m.versions.push_back(std::move(unread));
                 }
             }
             if (record["history"].is_array())

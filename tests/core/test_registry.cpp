@@ -332,6 +332,38 @@ TEST(Registry, CompareGivesDeltasDiffsAndLayerDistances) {
     EXPECT_FALSE(c["dataset_changed"]);
 }
 
+// An alias is what deployments load: promote and rollback refuse a version whose blobs fail their SHA-256 check,
+// naming it, and the alias and its history stay as they were.
+TEST(Registry, NoAliasPointsAtADamagedVersion) {
+    MemoryStore s;
+    register_version(s, make_desc("m", 2, 0));
+    register_version(s, make_desc("m", 4, 1, "m/1"));
+    set_alias(s, "m/1", "production", 5);
+    set_alias(s, "m/2", "production", 6);
+    const std::string sha = load_version(s, "m/1").manifest["weights"]["blob"].get<std::string>();
+    Bytes blob = *s.get("blob/" + sha);
+    blob[blob.size() / 2] ^= 0x10;
+    Batch b;
+    b.writes.push_back({"blob/" + sha, blob});
+    s.commit(b);
+    const Json before = model_record(s, "m");
+    for (const auto& attempt : std::vector<std::function<void()>>{
+             [&] { set_alias(s, "m/1", "staging", 7); },
+             [&] { commit_plan(s, [](const Store& st) { return plan_rollback(st, "m", "production", 8); }); }}) {
+        try {
+            attempt();
+            ADD_FAILURE() << "an alias was pointed at the damaged m/1";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.code(), "integrity");
+            EXPECT_NE(std::string(e.what()).find("m/1"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find(sha), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_EQ(model_record(s, "m"), before);
+    set_alias(s, "m/2", "staging", 9);  // an intact version still can
+    EXPECT_EQ(model_record(s, "m")["aliases"]["staging"], 2);
+}
+
 // Flip one byte of any stored value at many random positions: loading must fail with "integrity", naming the
 // model and version (and the blob for blobs), and leave the store unchanged.
 TEST(Registry, AnyFlippedStoredByteIsDetectedOnLoad) {

@@ -132,6 +132,7 @@ TEST_F(RegistryCli, TrainRegistersVersionsWithLineage) {
     EXPECT_TRUE(v1.manifest["parent"].is_null());
     EXPECT_EQ(v2.manifest["notes"], "again");
     EXPECT_EQ(v2.manifest["hyperparameters"]["epochs"], 3);
+    EXPECT_EQ(v2.manifest["hyperparameters"]["architecture"], "mlp");  // the preset chosen when --arch is not given
     EXPECT_NEAR(v2.manifest["hyperparameters"]["optimizer"]["lr"].get<double>(), 0.05, 1e-6);
     EXPECT_EQ(v2.manifest["training_history"]["loss"].size(), 3u);
     EXPECT_TRUE(v2.manifest["metrics"]["test"].contains("accuracy"));
