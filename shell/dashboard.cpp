@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -1045,18 +1046,35 @@ void draw_compare_panel(App& app) {
     if (ImGui::BeginTable("metrics", 4, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchSame)) {
         for (const char* h : {"metric", "A", "B", "B - A"}) ImGui::TableSetupColumn(h);
         ImGui::TableHeadersRow();
-        for (auto& [k, va] : a.metrics) {
-            float vb = b.metrics.count(k) ? b.metrics.at(k) : 0;
+        // Every metric either version recorded; "-" where one did not (not 0). Counts print as whole numbers.
+        std::set<std::string> keys;
+        for (const auto* v : {&a, &b})
+            for (const auto& [k, x] : v->metrics) keys.insert(k);
+        auto fmt = [](float x, bool sign) {
+            char buf[32];
+            const bool whole = x == std::round(x) && (std::fabs(x) >= 1 || x == 0);
+            std::snprintf(buf, sizeof buf, whole ? (sign ? "%+.0f" : "%.0f") : (sign ? "%+.4f" : "%.4f"), static_cast<double>(x));
+            return std::string(buf);
+        };
+        for (const std::string& k : keys) {
+            const bool in_a = a.metrics.count(k) > 0, in_b = b.metrics.count(k) > 0;
+            const float va = in_a ? a.metrics.at(k) : 0, vb = in_b ? b.metrics.at(k) : 0;
             ImGui::TableNextRow();
             ImGui::TableNextColumn();
-            ImGui::TextUnformatted(k.c_str());
+            text_fitted(k);
             ImGui::TableNextColumn();
-            ImGui::TextColored(to_vec4(ca), "%.4f", va);
+            if (in_a) ImGui::TextColored(to_vec4(ca), "%s", fmt(va, false).c_str());
+            else ImGui::TextDisabled("-");
             ImGui::TableNextColumn();
-            ImGui::TextColored(to_vec4(cb), "%.4f", vb);
+            if (in_b) ImGui::TextColored(to_vec4(cb), "%s", fmt(vb, false).c_str());
+            else ImGui::TextDisabled("-");
             ImGui::TableNextColumn();
-            bool better = k == "loss" ? vb < va : vb > va;
-            ImGui::TextColored(vb == va ? kDim : better ? kGood : kBad, "%+.4f", vb - va);
+            if (!in_a || !in_b) {
+                ImGui::TextDisabled("-");
+                continue;
+            }
+            const bool better = k.find("loss") != std::string::npos ? vb < va : vb > va;
+            ImGui::TextColored(vb == va ? kDim : better ? kGood : kBad, "%s", fmt(vb - va, true).c_str());
         }
         ImGui::EndTable();
     }
