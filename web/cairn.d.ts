@@ -16,6 +16,7 @@ export class CairnError extends Error {
         | 'not_found' | 'bad_reference' | 'invalid_name' | 'alias_in_use' | 'nothing_to_rollback' | 'integrity'
         | 'conflict' | 'quota_exceeded' | 'io_error' | 'diverged' | 'cancelled' | 'disposed' | 'out_of_memory'
         | 'internal' | (string & {});
+    constructor(code: CairnError['code'], message: string, options?: ErrorOptions);
 }
 
 export interface OpenOptions {
@@ -283,6 +284,26 @@ export class Cairn extends EventTarget {
      *  kept past close() still predict, on one thread). */
     close(): Promise<void>;
     // Events: 'change' ({keys, remote}) after this or another tab changed the registry; 'warning' ({kind, message}).
+
+    // Low level: what the dashboard page and tools that inspect a registry build on.
+    /** Raw key-value access to the store, through the same mirror and commit path the registry uses. A commit
+     *  writes nothing unless every condition holds (`expected: null` = the key is absent); false on a conflict. */
+    readonly kv: {
+        get(key: string): Promise<Uint8Array | null>;
+        list(prefix?: string): Promise<string[]>;
+        commit(batch: { conditions?: { key: string; expected: Uint8Array | null }[]; writes: { key: string; value: Uint8Array | null }[] }): Promise<boolean>;
+    };
+    /** The Emscripten module of the core build in use. */
+    readonly core: unknown;
+    /** Runs synchronous core calls against the store's mirror, loading the values they ask for and committing what
+     *  they queue (re-run after a conflict with another tab); resolves to fn's result. */
+    mutate<T>(fn: (core: any) => T): Promise<T>;
+    /** Like mutate, for calls that only read (rejects with code 'internal' if they queued a write). */
+    read<T>(fn: (core: any) => T): Promise<T>;
+    /** Calls a core binding; its error is thrown as a CairnError. */
+    call(fn: (...args: any[]) => unknown, ...args: unknown[]): unknown;
+    /** Calls a method of a core object (a handle); its error is thrown as a CairnError. */
+    invoke(self: object, method: string, ...args: unknown[]): unknown;
 }
 
 export function open(options?: OpenOptions): Promise<Cairn>;
