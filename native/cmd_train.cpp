@@ -1,7 +1,7 @@
 // `cairn train`, `cairn eval`, `cairn predict`: train a model on a dataset file or a bundled dataset, evaluate it,
-// and print predictions, for a model file or a registry version. Models are saved as one file in the safetensors layout (8-byte little-endian header
-// length, JSON header, raw little-endian data), with the architecture, optimizer config and preprocessing as
-// JSON strings in "__metadata__" and optimizer state tensors prefixed "optimizer/".
+// and print predictions, for a model file or a registry version. Models are saved as one file in the safetensors
+// layout (8-byte little-endian header length, JSON header, raw little-endian data), with the architecture, optimizer
+// config and preprocessing as JSON strings in "__metadata__" and optimizer state tensors prefixed "optimizer/".
 //
 // Index of this file
 // [SECTION] Model files
