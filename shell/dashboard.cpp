@@ -610,10 +610,13 @@ void draw_train_panel(App& app) {
 
 namespace {
 
-// "v3  0.968": a lineage row's text before its aliases.
+// "v3  0.968" (its accuracy; "-" for a model without one, e.g. a regression): a lineage row's text before its aliases.
 std::string lineage_label(const VersionInfo& v) {
     char label[64];
-    std::snprintf(label, sizeof label, "v%d  %.3f", v.number, v.metrics.count("accuracy") ? v.metrics.at("accuracy") : 0.0f);
+    if (!v.damage.empty() || v.loading || !v.metrics.count("accuracy"))
+        std::snprintf(label, sizeof label, "v%d  %s", v.number, !v.damage.empty() ? "damaged" : v.loading ? "loading" : "-");
+    else
+        std::snprintf(label, sizeof label, "v%d  %.3f", v.number, v.metrics.at("accuracy"));
     return label;
 }
 
