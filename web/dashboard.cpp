@@ -243,7 +243,7 @@ EMSCRIPTEN_KEEPALIVE const char* cairn_dashboard_status() {
         Json versions = Json::array(), aliases = Json::object(), history = Json::array(), damaged = Json::array();
         for (const auto& v : m.versions) {
             versions.push_back(v.number);
-            if (std::find(v.tags.begin(), v.tags.end(), "damaged") != v.tags.end()) damaged.push_back(v.number);
+            if (!v.damage.empty() || v.loading) damaged.push_back(v.number);  // not shown whole (yet)
             for (const auto& al : v.aliases) aliases[al] = v.number;
         }
         for (const auto& h : m.alias_history) history.push_back({{"alias", h.alias}, {"version", h.version}, {"action", h.action}});
