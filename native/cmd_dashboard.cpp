@@ -3,8 +3,11 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "native/cli.h"
@@ -18,6 +21,7 @@ namespace {
 
 struct DashboardOptions {
     std::string screenshot, panel = "data", size = "1280x800", font, store;
+    std::vector<std::string> data;  // CSV files to open in the Data panel
     float scale = 1.0f;
 };
 
@@ -36,6 +40,14 @@ void dashboard(const DashboardOptions& o) {
         fail("invalid_argument", "dashboard: unknown --panel '" + o.panel + "' (expected one of " + names + ")");
     }
     app.panel = *panel;
+    for (const std::string& path : o.data) {
+        std::ifstream f(path, std::ios::binary);
+        if (!f) fail("not_found", "dashboard: --data: cannot open '" + path + "'");
+        std::ostringstream text;
+        text << f.rdbuf();
+        shell::data_open_csv(app, std::filesystem::path(path).filename().string(), text.str());
+        if (app.data.message.rfind("Cannot", 0) == 0) fail("parse_error", "dashboard: --data: " + app.data.message);
+    }
     // A window works on the registry (like `cairn registry`); screenshots show the sample registry unless a
     // --store is given, so they are reproducible.
     if (o.screenshot.empty() || !o.store.empty()) {
@@ -76,6 +88,7 @@ const bool registered = add_commands(800, [](CLI::App& app) {
     cmd->add_option("--size", o.size, "Window or image size in UI units, WIDTHxHEIGHT")->capture_default_str();
     cmd->add_option("--scale", o.scale, "Device pixels per UI unit for screenshots (2 = high-DPI)")->capture_default_str();
     cmd->add_option("--font", o.font, "TTF font (default: DejaVu Sans)");
+    cmd->add_option("--data", o.data, "CSV file to open in the Data panel and train on (repeatable)");
     cmd->add_option("--store", o.store,
                     "Registry folder (default for a window: $CAIRN_STORE, $XDG_DATA_HOME/cairn or ~/.local/share/cairn; "
                     "screenshots use sample data unless given)");

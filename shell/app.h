@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+namespace cairn { struct Dataset; }
 namespace cairn::shell {
 
 //-----------------------------------------------------------------------------
@@ -58,8 +59,13 @@ struct DatasetView {
 };
 
 struct DataState {
-    std::vector<DatasetView> datasets;
+    std::vector<DatasetView> datasets;  // the bundled ones, then those the user opened
     int selected = 0;
+    std::map<std::string, std::shared_ptr<const Dataset>> opened;  // the user's datasets by name (the core's data)
+    // The page's file picker for a CSV file (its text reaches data_open_csv); empty natively, where
+    // `cairn dashboard --data FILE.csv` opens them.
+    std::function<void()> open_csv;
+    std::string message;  // the last open's outcome, e.g. the line and column a bad file failed at
 };
 
 //-----------------------------------------------------------------------------

@@ -380,7 +380,13 @@ void draw_data_panel(App& app) {
     d.selected = std::clamp(d.selected, 0, static_cast<int>(d.datasets.size()) - 1);
     float list_w = S(300);
     ImGui::BeginChild("datasets", ImVec2(list_w, 0), true);
-    section("Bundled datasets");
+    section("Datasets");
+    if (d.open_csv && ImGui::Button("Open CSV...")) d.open_csv();
+    if (!d.message.empty()) {
+        ImGui::PushTextWrapPos(0);
+        ImGui::TextColored(d.message.rfind("Cannot", 0) == 0 ? kBad : kDim, "%s", d.message.c_str());
+        ImGui::PopTextWrapPos();
+    }
     if (ImGui::BeginTable("ds", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
         ImGui::TableSetupColumn("name", ImGuiTableColumnFlags_WidthStretch, 2);
         ImGui::TableSetupColumn("rows", ImGuiTableColumnFlags_WidthStretch, 1);

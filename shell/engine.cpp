@@ -84,6 +84,14 @@ const char* describe_dataset(const std::string& name) {
     return "";
 }
 
+// A dataset the user opened, else a bundled one.
+bool has_dataset(const App& app, const std::string& name) { return app.data.opened.count(name) || has_bundled_dataset(name); }
+
+Dataset dataset_named(const App& app, const std::string& name) {
+    auto it = app.data.opened.find(name);
+    return it != app.data.opened.end() ? *it->second : load_bundled_dataset(name);
+}
+
 DatasetView view_of(const Dataset& ds) {
     DatasetView v;
     v.name = ds.name;
@@ -264,6 +272,26 @@ void sync_curves(TrainState& t) {
 
 }  // namespace
 
+void data_open_csv(App& app, const std::string& name, std::string_view text) {
+    auto& d = app.data;
+    try {
+        if (has_bundled_dataset(name)) fail("invalid_name", "'" + name + "' is the name of a bundled dataset: rename the file");
+        auto ds = std::make_shared<const Dataset>(load_csv(text, name));
+        if (ds->size() < 2) fail("parse_error", name + ": " + std::to_string(ds->size()) + " rows; training needs at least 2");
+        DatasetView view = view_of(*ds);
+        view.description = "opened from a CSV file";
+        auto same = std::find_if(d.datasets.begin(), d.datasets.end(), [&](const DatasetView& v) { return v.name == name; });
+        const int index = static_cast<int>(same - d.datasets.begin());
+        if (same != d.datasets.end()) *same = std::move(view);  // opened again: the new contents replace the old
+        else d.datasets.push_back(std::move(view));
+        d.opened[name] = std::move(ds);
+        d.selected = app.train.config.dataset = index;
+        d.message = "Opened " + name;
+    } catch (const std::exception& e) {
+        d.message = std::string("Cannot open: ") + e.what();
+    }
+}
+
 void train_start(App& app) {
     auto& t = app.train;
     if (t.state == RunState::paused) {
@@ -280,11 +308,11 @@ void train_start(App& app) {
     t.epoch = t.step = 0;
     t.curves = {};
     t.session.reset();
-    if (has_bundled_dataset(view.name)) {
+    if (has_dataset(app, view.name)) {
         // A real run: the core's Trainer, a few batches per frame (engine_tick).
         try {
             auto s = std::make_shared<TrainSession>();
-            Dataset raw = load_bundled_dataset(view.name);
+            Dataset raw = dataset_named(app, view.name);
             s->prep = fit_preprocessing(raw);
             s->data = s->prep.apply(raw);
             s->model = Model::from_json(architecture_json(t.config, s->data), static_cast<uint64_t>(t.config.seed));
@@ -811,8 +839,9 @@ void evaluate_ref(App& app, std::string model, int version) {  // by value: it m
     app.eval.waiting_model.clear();
     try {
         auto lm = load_model(*r.store, ref);
-        if (!has_bundled_dataset(lm->dataset)) fail("not_found", "its dataset '" + lm->dataset + "' is not bundled");
-        Dataset ds = lm->prep.apply(load_bundled_dataset(lm->dataset));
+        if (!has_dataset(app, lm->dataset))
+            fail("not_found", "its dataset '" + lm->dataset + "' is neither bundled nor open (Data panel: Open CSV)");
+        Dataset ds = lm->prep.apply(dataset_named(app, lm->dataset));
         ClassificationReport rep = evaluate_classification(ds.labels, lm->model.predict_proba(ds.features), ds.schema.class_names);
         fill_eval(app.eval, rep);
         app.eval.model = model;

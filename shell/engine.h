@@ -19,6 +19,10 @@ App make_app();
 void registry_attach(App& app, std::shared_ptr<Store> store);
 void registry_refresh(App& app);
 
+// Data: a CSV file's text (header row, numeric features, label column last) joins the datasets under `name` and is
+// selected for training; a bad file leaves the list as it was and app.data.message names the line and column.
+void data_open_csv(App& app, const std::string& name, std::string_view text);
+
 // Advances every running job by one frame's slice; dt_s is the frame time.
 void engine_tick(App& app, double dt_s);
 

@@ -136,6 +136,7 @@ EM_JS(void, host_save_file, (const uint8_t* data, int size, const char* name),
       { Module.cairnHost ? Module.cairnHost.save(HEAPU8.slice(data, data + size), UTF8ToString(name))
                          : console.error('dashboard: no host to save ' + UTF8ToString(name)); });
 EM_JS(void, host_open_file, (), { if (Module.cairnHost) Module.cairnHost.open(); });
+EM_JS(void, host_open_csv, (), { if (Module.cairnHost) Module.cairnHost.openCsv(); });
 
 namespace {
 
@@ -213,6 +214,7 @@ EMSCRIPTEN_KEEPALIVE void cairn_dashboard_quota(double quota_bytes) {
 static void import_file(const emscripten::val& bytes, const std::string& name) {
     shell::storage_import_bytes(app(), emscripten::convertJSArrayToNumberVector<uint8_t>(bytes), name);
 }
+static void open_csv(const std::string& text, const std::string& name) { shell::data_open_csv(app(), name, text); }
 
 //------------------------------------------------------------------------------
 // [SECTION] Test hooks
@@ -249,9 +251,12 @@ EMSCRIPTEN_KEEPALIVE const char* cairn_dashboard_status() {
         for (const auto& h : m.alias_history) history.push_back({{"alias", h.alias}, {"version", h.version}, {"action", h.action}});
         models.push_back({{"name", m.name}, {"versions", versions}, {"aliases", aliases}, {"history", history}, {"damaged", damaged}});
     }
+    Json datasets = Json::array();
+    for (const auto& d : a.data.datasets) datasets.push_back(d.name);
     Json j = {{"panel", shell::panel_name(a.panel)}, {"models", models}, {"backend", a.storage.backend},
               {"train_state", static_cast<int>(a.train.state)}, {"train_message", a.train.message},
               {"registry_message", a.registry.message}, {"storage_message", a.storage.message},
+              {"data_message", a.data.message}, {"datasets", datasets}, {"dataset", a.train.config.dataset},
               {"unsaved", sync().planners.size()}, {"selected_version", a.registry.selected_version}};
     return (sync().reply = j.dump()).c_str();
 }
@@ -262,6 +267,7 @@ EMSCRIPTEN_KEEPALIVE const char* cairn_dashboard_status() {
 
 EMSCRIPTEN_BINDINGS(cairn_dashboard) {
     emscripten::function("dashboardImport", &cairn::web::import_file);
+    emscripten::function("dashboardOpenCsv", &cairn::web::open_csv);
     // web/cairn.mjs reads the last error after each binding call; the dashboard's mirror bindings never leave one.
     emscripten::function("takeError", +[] { return emscripten::val::null(); });
 }
@@ -287,6 +293,7 @@ int main() {
         host_save_file(bytes.data(), static_cast<int>(bytes.size()), name.c_str());
     };
     a.storage.open_file = [] { host_open_file(); };
+    a.data.open_csv = [] { host_open_csv(); };
     emscripten_request_animation_frame_loop(sync_tick, nullptr);
     try {
         shell::run_window(a, {});

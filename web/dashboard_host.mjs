@@ -9,6 +9,7 @@
 //             cairn_dashboard_committed(n) or cairn_dashboard_failed(n, message)
 //   fetch()   Cairn.read loads the values the panels missed (cairn_dashboard_missing); then cairn_dashboard_reloaded()
 //   save()    export: a Blob download;  open(): import: a file picker whose bytes go to Module.dashboardImport
+//   openCsv() the Data panel's file picker: the CSV's text goes to Module.dashboardOpenCsv
 // Changes committed by other tabs or the JS API arrive as Cairn 'change' events: the mirror is reloaded by Cairn,
 // then cairn_dashboard_reloaded() rebuilds the panels.
 //
@@ -32,6 +33,11 @@ export async function startHost(Module, { db = 'cairn' } = {}) {
         Module._cairn_dashboard_reloaded();
     };
 
+    const pick = (id) => {
+        const input = document.getElementById(id);
+        input.value = '';
+        input.click();
+    };
     let commitQueued = false;
     const host = {
         commit() {
@@ -70,17 +76,18 @@ export async function startHost(Module, { db = 'cairn' } = {}) {
             a.remove();
             setTimeout(() => URL.revokeObjectURL(url), 60000);
         },
-        open() {
-            const input = document.getElementById('import-file');
-            input.value = '';
-            input.click();
-        },
+        open() { pick('import-file'); },
+        openCsv() { pick('csv-file'); },
     };
     document.getElementById('import-file').addEventListener('change', async (ev) => {
         const file = ev.target.files?.[0];
         if (!file) return;
         const bytes = new Uint8Array(await file.arrayBuffer());
         Module.dashboardImport(bytes, file.name);
+    });
+    document.getElementById('csv-file').addEventListener('change', async (ev) => {
+        const file = ev.target.files?.[0];
+        if (file) Module.dashboardOpenCsv(await file.text(), file.name);
     });
     cairn.addEventListener('change', (ev) => { if (ev.remote) enqueue(reloaded); });
     // Closing the tab while a change is still being written would lose it: ask the browser to confirm.

@@ -203,6 +203,41 @@ test('Space on the Train panel trains in the page, a few batches per frame, with
   await context.close();
 });
 
+test('Open CSV on the Data panel: a bad file is named by line and column, a good one joins the list selected for training', async () => {
+  const { context, page } = await openDashboard({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  const status = () => page.evaluate(() => window.cairnDashboard.status());
+  const before = (await status()).datasets;
+  assert.ok(before.includes('iris'), JSON.stringify(before));
+  // The button opens the browser's file picker.
+  const button = await page.evaluate(() => window.cairnDashboard.widgets().find((w) => w.label === 'Open CSV...'));
+  assert.ok(button, 'no Open CSV... button on the Data panel');
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 10000 }), (async () => {
+    const x = (button.x0 + button.x1) / 2, y = (button.y0 + button.y1) / 2;  // deviceScaleFactor 1: canvas = CSS pixels
+    await page.mouse.move(x, y);
+    await settle(page, 2);
+    await page.mouse.down();
+    await settle(page, 2);
+    await page.mouse.up();
+    await settle(page, 3);
+  })()]);
+  assert.equal(chooser.isMultiple(), false);
+  // What the button opens: the page's hidden file input, whose change hands the text to the dashboard.
+  await page.setInputFiles('#csv-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b,label\n1,2,x\n3,oops,y\n') });
+  await page.waitForFunction(() => window.cairnDashboard.status().data_message !== '');
+  let s = await status();
+  assert.match(s.data_message, /bad\.csv, line 3, column "b" \(2\): expected a number, got "oops"/);
+  assert.deepEqual(s.datasets, before);
+  const rows = ['x,y,side'];
+  for (let i = 0; i < 60; i++) rows.push(`${i % 2 ? 3 : -3},${(i % 7) / 7},${i % 2 ? 'right' : 'left'}`);
+  await page.setInputFiles('#csv-file', { name: 'sides.csv', mimeType: 'text/csv', buffer: Buffer.from(rows.join('\n') + '\n') });
+  await page.waitForFunction(() => window.cairnDashboard.status().datasets.includes('sides.csv'));
+  s = await status();
+  assert.deepEqual(s.datasets, [...before, 'sides.csv']);
+  assert.equal(s.dataset, before.length, 'the opened file is the one the Train panel trains on');
+  assert.equal(s.data_message, 'Opened sides.csv');
+  await context.close();
+});
+
 test('no errors in the console', () => {
   assert.deepEqual(consoleErrors, []);
 });
