@@ -11,6 +11,7 @@
 #include "shell/engine.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <chrono>
 #include <ctime>
@@ -364,8 +365,18 @@ void train_stop(App& app) {
         return;
     }
     const auto& ds = app.data.datasets.at(static_cast<size_t>(t.config.dataset));
-    std::string name = ds.name + "-mlp";
-    std::replace(name.begin(), name.end(), '_', '-');
+    // The model's registry name from its dataset's: "iris-mlp", "my-data-1-mlp" for "my data (1).csv" (a model
+    // name is letters, digits, '.', '_' and '-', at most 64).
+    std::string base = ds.name;
+    if (base.size() > 4 && base.compare(base.size() - 4, 4, ".csv") == 0) base.resize(base.size() - 4);
+    std::string name;
+    for (char ch : base) {
+        const bool keep = std::isalnum(static_cast<unsigned char>(ch)) || ch == '.';
+        if (keep) name += ch;
+        else if (!name.empty() && name.back() != '-') name += '-';
+    }
+    while (!name.empty() && name.back() == '-') name.pop_back();
+    name = (name.empty() ? std::string("data") : name.substr(0, 56)) + "-mlp";
     if (t.session && app.registry.store) {
         // A real run: register it in the registry (weights, preprocessing, curves, validation metrics).
         try {

@@ -562,7 +562,7 @@ TEST(Dashboard, OpensACsvFileTrainsOnItAndEvaluatesTheVersion) {
         csv += std::to_string((right ? 2.0 : -2.0) + 0.5 * rng.normal()) + "," + std::to_string(0.5 * rng.normal()) + "," +
                (right ? "right" : "left") + "\n";
     }
-    data_open_csv(app, "two_blobs.csv", csv);
+    data_open_csv(app, "two blobs (1).csv", csv);  // registered as a model named "two-blobs-1-mlp"
     ASSERT_EQ(app.data.datasets.size(), bundled + 1) << app.data.message;
     EXPECT_EQ(app.data.selected, int(bundled));
     EXPECT_EQ(app.train.config.dataset, int(bundled));
@@ -581,6 +581,7 @@ TEST(Dashboard, OpensACsvFileTrainsOnItAndEvaluatesTheVersion) {
     ASSERT_EQ(app.train.state, RunState::done) << app.train.message;
     EXPECT_GT(app.train.curves.val_acc.back(), 0.95f);
     ASSERT_EQ(app.registry.models.size(), 1u) << app.train.message;
+    EXPECT_EQ(app.registry.models[0].name, "two-blobs-1-mlp");
     app.registry.selected_model = 0;
     evaluate_version(app, 1);
     ASSERT_EQ(app.eval.version, 1) << app.registry.message;
