@@ -8,7 +8,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch } from './harness.mjs';
+import { animationFrames, clickAt, launch } from './harness.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cairn = join(root, 'build/native/native/cairn');
@@ -66,13 +66,7 @@ async function openDashboard(options) {
 }
 
 // A few animation frames, so the app has drawn after the last input or resize.
-async function settle(page, frames = 12) {
-  await page.evaluate((n) => new Promise((resolve) => {
-    let left = n;
-    const tick = () => (--left <= 0 ? resolve() : requestAnimationFrame(tick));
-    requestAnimationFrame(tick);
-  }), frames);
-}
+const settle = (page, frames = 12) => animationFrames(page, frames);
 
 // CAIRN_DASHBOARD_DUMP=DIR keeps the screenshots, to look at what the tests saw.
 function dump(name, png) {
@@ -211,15 +205,9 @@ test('Open CSV on the Data panel: a bad file is named by line and column, a good
   // The button opens the browser's file picker.
   const button = await page.evaluate(() => window.cairnDashboard.widgets().find((w) => w.label === 'Open CSV...'));
   assert.ok(button, 'no Open CSV... button on the Data panel');
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 10000 }), (async () => {
-    const x = (button.x0 + button.x1) / 2, y = (button.y0 + button.y1) / 2;  // deviceScaleFactor 1: canvas = CSS pixels
-    await page.mouse.move(x, y);
-    await settle(page, 2);
-    await page.mouse.down();
-    await settle(page, 2);
-    await page.mouse.up();
-    await settle(page, 3);
-  })()]);
+  // deviceScaleFactor 1: canvas pixels are CSS pixels.
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: 10000 }),
+    clickAt(page, (button.x0 + button.x1) / 2, (button.y0 + button.y1) / 2)]);
   assert.equal(chooser.isMultiple(), false);
   // What the button opens: the page's hidden file input, whose change hands the text to the dashboard.
   await page.setInputFiles('#csv-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b,label\n1,2,x\n3,oops,y\n') });

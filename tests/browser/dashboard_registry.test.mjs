@@ -9,18 +9,12 @@ import assert from 'node:assert/strict';
 import { readFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serverAndBrowser, watch } from './harness.mjs';
+import { animationFrames, clickAt, serverAndBrowser, watch } from './harness.mjs';
 
 const env = serverAndBrowser();
 const problems = [];
 
-async function frames(page, n = 4) {
-    await page.evaluate((k) => new Promise((resolve) => {
-        let left = k;
-        const tick = () => (--left <= 0 ? resolve() : requestAnimationFrame(tick));
-        requestAnimationFrame(tick);
-    }), n);
-}
+const frames = (page, n = 4) => animationFrames(page, n);
 
 async function openDashboard(context, db) {
     const page = await context.newPage();
@@ -61,13 +55,7 @@ async function click(page, label, within = '') {
     }
     assert.ok(w, `no widget labelled '${label}' on screen`);
     const dpr = await page.evaluate(() => window.devicePixelRatio);
-    const x = (w.x0 + w.x1) / 2 / dpr, y = (w.y0 + w.y1) / 2 / dpr;
-    await page.mouse.move(x, y);
-    await frames(page, 2);
-    await page.mouse.down();
-    await frames(page, 2);
-    await page.mouse.up();
-    await frames(page, 3);
+    await clickAt(page, (w.x0 + w.x1) / 2 / dpr, (w.y0 + w.y1) / 2 / dpr);
 }
 
 async function trainIris(page) {

@@ -62,3 +62,23 @@ export function watch(page, log = []) {
     page.on('pageerror', (e) => log.push(`[pageerror] ${e.message}`));
     return log;
 }
+
+// Waits for n animation frames, so a canvas app has drawn after the last input or resize.
+export async function animationFrames(page, n) {
+    await page.evaluate((k) => new Promise((resolve) => {
+        let left = k;
+        const tick = () => (--left <= 0 ? resolve() : requestAnimationFrame(tick));
+        requestAnimationFrame(tick);
+    }), n);
+}
+
+// A mouse click at (x, y) CSS pixels that an app polling its input once per frame sees: the move, the press and the
+// release each land in a frame of their own.
+export async function clickAt(page, x, y) {
+    await page.mouse.move(x, y);
+    await animationFrames(page, 2);
+    await page.mouse.down();
+    await animationFrames(page, 2);
+    await page.mouse.up();
+    await animationFrames(page, 3);
+}
