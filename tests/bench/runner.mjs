@@ -13,13 +13,13 @@
 // [SECTION] Rounds
 // [SECTION] Report
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
+import { serveBench } from './serve.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -114,24 +114,6 @@ function runNode(c) {
     if (c.peer === 'cairn') a.push('--module', c.module);
     if (c.peer === 'tfjs-cpu') a.push('--max-seconds', String(tfjsCpuCap));
     return run(process.execPath, ['--no-experimental-fetch', ...a]);
-}
-
-// Static files for the page: the repository (tests/node_modules, tests/bench), the build trees and the data, with
-// the headers that make the page cross-origin isolated.
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
-    '.json': 'application/json', '.onnx': 'application/octet-stream', '.gz': 'application/octet-stream', '.css': 'text/css' };
-function serve() {
-    const server = createServer((req, res) => {
-        const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-        const file = url.startsWith('/data/') ? path.join(dataDir, url.slice(6)) : path.join(root, url);
-        const ok = (file.startsWith(root) || file.startsWith(dataDir)) && existsSync(file) && statSync(file).isFile();
-        const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
-            'Cross-Origin-Resource-Policy': 'same-origin', 'Cache-Control': 'no-store' };
-        if (!ok) { res.writeHead(404, headers); res.end('not found'); return; }
-        res.writeHead(200, { ...headers, 'Content-Type': types[path.extname(file)] || 'application/octet-stream' });
-        res.end(readFileSync(file));
-    });
-    return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
 }
 
 let browser = null, base = '', profileDir = '';
@@ -242,7 +224,7 @@ function record(c, res) {
 const t0 = Date.now();
 const startup = !only || only.test('cairn/chromium/startup');
 const needBrowser = startup || configs.some((c) => c.engine === 'chromium');
-const server = await serve();
+const server = await serveBench(root, dataDir);
 base = `http://127.0.0.1:${server.address().port}`;
 if (needBrowser) await openBrowser();
 console.error(`bench: ${configs.length} configurations x ${rounds} rounds${quick ? ' (quick)' : ''}` +

@@ -1,0 +1,101 @@
+// When V8 compiles Cairn's wasm in Chromium: runs W1's step loop (300 warm-up steps, then whole epochs, as the
+// benchmark does) in a worker of a cross-origin isolated page, with V8 tracing every compilation, and prints the
+// TurboFan tier-ups of each phase with the C++ function names (from the module's name section). PROFILE.md,
+// "2026-11-28 (second)", explains why it matters: a tier-up during a timed 2-thread epoch takes its CPU from our threads.
+//   node tests/bench/tierup.mjs [--threads N] [--warmup STEPS] [--epochs E]   (needs tests/bench/run.sh built once)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serveBench } from './serve.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const require = createRequire(path.join(root, 'tests', 'package.json'));
+const argv = process.argv.slice(2), opt = (name, dflt) => { const i = argv.indexOf(name); return i < 0 ? dflt : Number(argv[i + 1]); };
+const threads = opt('--threads', 2), warmup = opt('--warmup', 300), epochs = opt('--epochs', 2);
+const wasmBuild = path.resolve(root, process.env.CAIRN_WASM_BUILD || 'build/wasm');
+const moduleFile = path.join(wasmBuild, 'tests/bench', threads > 1 ? 'cairn_bench_web_mt.js' : 'cairn_bench_web.js');
+
+// Function index -> name, from the "name" custom section (the module is linked with --profiling-funcs).
+function functionNames(wasm) {
+    let i = 8;
+    const leb = () => { let r = 0, s = 0, b; do { b = wasm[i++]; r += (b & 0x7f) * 2 ** s; s += 7; } while (b & 0x80); return r; };
+    const text = (n) => new TextDecoder().decode(wasm.subarray(i, (i += n)));
+    const names = new Map();
+    while (i < wasm.length) {
+        const id = wasm[i++], end = leb() + i;
+        if (id === 0 && text(leb()) === 'name') {
+            while (i < end) {
+                const sub = wasm[i++], subEnd = leb() + i;
+                if (sub === 1) for (let n = leb(); n > 0; --n) { const idx = leb(); names.set(idx, text(leb())); }
+                i = subEnd;
+            }
+        }
+        i = end;
+    }
+    return names;
+}
+const names = functionNames(readFileSync(moduleFile.replace(/\.js$/, '.wasm')));
+
+const dataDir = process.env.CAIRN_FASHION_DIR || '/usr/share/datasets/fashion-mnist';
+const server = await serveBench(root, dataDir);
+const base = `http://127.0.0.1:${server.address().port}`;
+// Chromium is started here, not by playwright, to read the renderer's stdout, where V8 prints its trace; stdbuf
+// keeps that stream unbuffered so each line arrives in the phase it belongs to.
+const profile = mkdtempSync(path.join(os.tmpdir(), 'cairn-tierup-'));
+const chrome = spawn('/usr/bin/chromium', ['--headless', '--no-sandbox', '--remote-debugging-port=0', `--user-data-dir=${profile}`,
+    '--disable-background-networking', '--disable-component-update', '--no-first-run', '--js-flags=--trace-wasm-compilation-times', 'about:blank'],
+    { env: { ...process.env, LD_PRELOAD: '/usr/libexec/coreutils/libstdbuf.so', _STDBUF_O: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+const endpoint = await new Promise((ok) => { let e = ''; chrome.stderr.on('data', (b) => { e += b; const m = e.match(/ws:\/\/\S+/); if (m) ok(m[0]); }); });
+let phase = 'load', rest = '';
+const phases = new Map([['load', { compiles: [] }]]);
+chrome.stdout.on('data', (b) => {
+    const lines = (rest + b).split('\n');
+    rest = lines.pop();
+    for (const l of lines) {
+        const m = l.match(/#(\d+) using TurboFan, took (\d+) (μs|ms)/);
+        if (m) phases.get(phase).compiles.push({ name: names.get(Number(m[1])) ?? `#${m[1]}`, ms: Number(m[2]) / (m[3] === 'ms' ? 1 : 1000) });
+    }
+});
+
+const { chromium } = require('playwright-core');
+const browser = await chromium.connectOverCDP(endpoint);
+try {
+    const page = await browser.contexts()[0].newPage();
+    await page.goto(`${base}/tests/bench/bench.html`);
+    await page.exposeFunction('tierupMark', (p, ms) => {
+        if (phases.has(phase) && ms !== undefined) phases.get(phase).ms = ms;
+        phase = p;
+        phases.set(p, { compiles: [] });
+    });
+    const error = await page.evaluate((cfg) => new Promise((ok) => {
+        const w = new Worker('/tests/bench/tierup_worker.js');
+        w.onmessage = async ({ data }) => {
+            if (data.error) ok(data.error);
+            else await window.tierupMark(data.phase, data.ms);
+            if (data.phase === 'end') ok(null);
+        };
+        w.onerror = (e) => ok(e.message);
+        w.postMessage(cfg);
+    }), { module: `${base}/${path.relative(root, moduleFile)}`, threads, warmup, epochs });
+    if (error) throw new Error(error);
+    await new Promise((ok) => setTimeout(ok, 200));  // the last trace lines
+} finally {
+    // Browser.close ends every Chromium process, so the profile is no longer written when it is removed.
+    const exited = new Promise((ok) => chrome.once('exit', ok));
+    await browser.newBrowserCDPSession().then((s) => s.send('Browser.close')).catch(() => chrome.kill());
+    await exited;
+    server.close();
+    rmSync(profile, { recursive: true, force: true });
+}
+console.log(`W1 in Chromium, ${threads} thread(s), ${warmup} warm-up steps: TurboFan compilations by phase`);
+for (const [name, { compiles, ms }] of phases) {
+    if (name === 'end') continue;
+    const total = compiles.reduce((a, c) => a + c.ms, 0);
+    console.log(`\n${name}${ms ? ` (${ms.toFixed(0)} ms)` : ''}: ${compiles.length} functions, ${total.toFixed(1)} ms of compilation`);
+    if (name === 'load' || name === 'warm-up') continue;
+    for (const c of compiles.sort((a, b) => b.ms - a.ms)) console.log(`${c.ms.toFixed(1).padStart(8)} ms  ${c.name.replaceAll('(anonymous namespace)', '{anon}').replace(/\(.*$/, '').slice(0, 100)}`);
+}
