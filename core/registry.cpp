@@ -41,11 +41,11 @@ std::string key_version(const std::string& m, int64_t v) {
 std::string key_blob(const std::string& sha) { return "blob/" + sha; }
 std::string version_str(const std::string& m, int64_t v) { return "model '" + m + "' version " + std::to_string(v); }
 
+constexpr size_t kMaxNameLength = 64;
+bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'; }
 bool valid_name(const std::string& n) {
-    if (n.empty() || n.size() > 64 || !std::isalnum(static_cast<unsigned char>(n[0]))) return false;
-    for (char c : n)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
-    return true;
+    return !n.empty() && n.size() <= kMaxNameLength && std::isalnum(static_cast<unsigned char>(n[0])) &&
+           std::all_of(n.begin(), n.end(), name_char);
 }
 bool all_digits(const std::string& s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -120,6 +120,20 @@ void check_name(const std::string& name, const char* what) {
     }
     if (std::string(what) == "alias" && (name == "latest" || all_digits(name)))
         fail("invalid_name", "alias name '" + name + "' is reserved ('latest' and numbers are references)");
+}
+
+std::string model_name_for(const std::string& text, const std::string& suffix) {
+    std::string name;
+    for (char c : text) {
+        if (name_char(c) && c != '-') name += c;
+        else if (!name.empty() && name.back() != '-') name += '-';
+    }
+    // A name starts with a letter or digit, and the suffix must fit in the 64 characters.
+    while (!name.empty() && !std::isalnum(static_cast<unsigned char>(name.front()))) name.erase(0, 1);
+    name.resize(std::min(name.size(), kMaxNameLength - std::min(suffix.size(), kMaxNameLength - 1)));
+    while (!name.empty() && (name.back() == '-' || name.back() == '.')) name.pop_back();
+    if (name.empty()) name = "model";
+    return (name + suffix).substr(0, kMaxNameLength);
 }
 
 //-----------------------------------------------------------------------------

@@ -87,6 +87,9 @@ struct Plan {
 };
 
 void check_name(const std::string& name, const char* what);  // what: "model" or "alias"
+// A valid model name made from free text such as a file name, ending in `suffix` (itself valid characters):
+// "my data (1)" + "-mlp" -> "my-data-1-mlp". Runs of other characters become one '-'; "model" if nothing is left.
+std::string model_name_for(const std::string& text, const std::string& suffix = "");
 
 inline constexpr size_t kMaxTags = 32;
 inline constexpr size_t kMaxNotesBytes = 16 * 1024;

@@ -365,18 +365,10 @@ void train_stop(App& app) {
         return;
     }
     const auto& ds = app.data.datasets.at(static_cast<size_t>(t.config.dataset));
-    // The model's registry name from its dataset's: "iris-mlp", "my-data-1-mlp" for "my data (1).csv" (a model
-    // name is letters, digits, '.', '_' and '-', at most 64).
+    // The model's registry name from its dataset's: "iris-mlp", "my-data-1-mlp" for "my data (1).csv".
     std::string base = ds.name;
     if (base.size() > 4 && base.compare(base.size() - 4, 4, ".csv") == 0) base.resize(base.size() - 4);
-    std::string name;
-    for (char ch : base) {
-        const bool keep = std::isalnum(static_cast<unsigned char>(ch)) || ch == '.';
-        if (keep) name += ch;
-        else if (!name.empty() && name.back() != '-') name += '-';
-    }
-    while (!name.empty() && name.back() == '-') name.pop_back();
-    name = (name.empty() ? std::string("data") : name.substr(0, 56)) + "-mlp";
+    const std::string name = model_name_for(base, "-mlp");
     if (t.session && app.registry.store) {
         // A real run: register it in the registry (weights, preprocessing, curves, validation metrics).
         try {

@@ -117,6 +117,27 @@ TEST(Registry, ReferencesResolveOrSayWhatIsWrong) {
     EXPECT_EQ(code_of([&] { register_version(s, make_desc("bad/name", 1, 0)); }), "invalid_name");
 }
 
+// Names made from file names: each is accepted by check_name (the rule the registry enforces), whatever the text.
+TEST(Registry, ModelNamesFromFreeTextAreValid) {
+    EXPECT_EQ(model_name_for("iris", "-mlp"), "iris-mlp");
+    EXPECT_EQ(model_name_for("my data (1)", "-mlp"), "my-data-1-mlp");
+    EXPECT_EQ(model_name_for(".hidden", "-mlp"), "hidden-mlp");  // a name cannot start with '.'
+    EXPECT_EQ(model_name_for("donn\xc3\xa9" "es_2024", ""), "donn-es_2024");
+    EXPECT_EQ(model_name_for("(((", "-mlp"), "model-mlp");
+    EXPECT_EQ(model_name_for("", ""), "model");
+    const std::string long_name = model_name_for(std::string(100, 'a'), "-mlp");
+    EXPECT_EQ(long_name, std::string(60, 'a') + "-mlp");
+    Rng rng(7);
+    for (int i = 0; i < 2000; ++i) {
+        std::string text(rng.below(90), ' ');
+        for (char& c : text) c = static_cast<char>(rng.below(256));
+        const std::string suffix = i % 2 ? "-mlp" : "";
+        const std::string name = model_name_for(text, suffix);
+        EXPECT_NO_THROW(check_name(name, "model")) << "from " << testing::PrintToString(text);
+        EXPECT_EQ(name.substr(name.size() - suffix.size()), suffix);
+    }
+}
+
 // Random promote / remove / rollback sequences against an independent model: the alias value after each step,
 // and the full history (time, alias, from, to) must match.
 TEST(Registry, PromoteRollbackSequencesMatchHistory) {
