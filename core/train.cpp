@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 
 #include "core/error.h"
 #include "core/loss.h"
@@ -173,10 +174,14 @@ Trainer::Trainer(Model& model, const Dataset& train, const TrainDesc& desc, cons
     : model_(model), data_(train), desc_(resolve(desc)), opt_(desc_.optimizer, model.trainable()) {
     check_compatible(model_, data_, "training");
     features_ = data_.features.contiguous();
+    auto all_samples = [&] {
+        train_idx_.resize(static_cast<size_t>(data_.size()));
+        std::iota(train_idx_.begin(), train_idx_.end(), int64_t{0});
+    };
     if (validation) {
         check_compatible(model_, *validation, "validation");
         val_data_ = validation;
-        for (int64_t i = 0; i < data_.size(); ++i) train_idx_.push_back(i);
+        all_samples();
     } else if (desc_.validation_split > 0) {
         SplitDesc sd;  // stratified for classification (core/preprocess.h)
         sd.validation = desc_.validation_split;
@@ -189,7 +194,7 @@ Trainer::Trainer(Model& model, const Dataset& train, const TrainDesc& desc, cons
                       Json(desc_.validation_split).dump() + " of " + std::to_string(data_.size()) + " samples");
         val_data_ = &data_;
     } else {
-        for (int64_t i = 0; i < data_.size(); ++i) train_idx_.push_back(i);
+        all_samples();
     }
     if (desc_.early_stopping.patience > 0 && !val_data_)
         bad_train("early_stopping.patience", "validation data (set validation_split or pass a validation set)", "none");
