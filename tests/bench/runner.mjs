@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { serveBench } from './serve.mjs';
+import { serveStatic } from '../static_server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -224,8 +224,8 @@ function record(c, res) {
 const t0 = Date.now();
 const startup = !only || only.test('cairn/chromium/startup');
 const needBrowser = startup || configs.some((c) => c.engine === 'chromium');
-const server = await serveBench(root, dataDir);
-base = `http://127.0.0.1:${server.address().port}`;
+const server = await serveStatic(root, { mounts: { '/data/': dataDir } });
+base = server.url;
 if (needBrowser) await openBrowser();
 console.error(`bench: ${configs.length} configurations x ${rounds} rounds${quick ? ' (quick)' : ''}` +
     (missing.length ? `; not built: ${missing.map((c) => c.id).join(', ')}` : ''));
@@ -239,7 +239,7 @@ for (let r = 1; r <= rounds; ++r) {
     if (startup) record({ id: 'cairn/chromium/startup' }, { START: await runStartup() });
 }
 if (browser) { await browser.close(); rmSync(profileDir, { recursive: true, force: true }); }
-server.close();
+await server.close();
 // Without the start-up run (filtered out), nothing says which files the page loads: not measured.
 const download = startup ? downloadSize() : { error: 'start-up not run' };
 // The engine alone (core + training, no dashboard, no Embind): a lower bound for the page's wasm download.

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serveBench } from './serve.mjs';
+import { serveStatic } from '../static_server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -41,8 +41,8 @@ function functionNames(wasm) {
 const names = functionNames(readFileSync(moduleFile.replace(/\.js$/, '.wasm')));
 
 const dataDir = process.env.CAIRN_FASHION_DIR || '/usr/share/datasets/fashion-mnist';
-const server = await serveBench(root, dataDir);
-const base = `http://127.0.0.1:${server.address().port}`;
+const server = await serveStatic(root, { mounts: { '/data/': dataDir } });
+const base = server.url;
 // Chromium is started here, not by playwright, to read the renderer's stdout, where V8 prints its trace; stdbuf
 // keeps that stream unbuffered so each line arrives in the phase it belongs to.
 const profile = mkdtempSync(path.join(os.tmpdir(), 'cairn-tierup-'));
@@ -88,7 +88,7 @@ try {
     const exited = new Promise((ok) => chrome.once('exit', ok));
     await browser.newBrowserCDPSession().then((s) => s.send('Browser.close')).catch(() => chrome.kill());
     await exited;
-    server.close();
+    await server.close();
     rmSync(profile, { recursive: true, force: true });
 }
 console.log(`W1 in Chromium, ${threads} thread(s), ${warmup} warm-up steps: TurboFan compilations by phase`);

@@ -1,36 +1,14 @@
 // Shared by the browser tests: a static server with the COOP/COEP headers `cairn serve` sets (so the page is
 // cross-origin isolated, as in production), and headless Debian Chromium through playwright-core.
-import http from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
+import { serveStatic } from '../static_server.mjs';
 
 export const WEB_ROOT = fileURLToPath(new URL('../../build/wasm/web/', import.meta.url));
 
-const TYPES = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm',
-                '.css': 'text/css', '.csv': 'text/csv', '.json': 'application/json', '.ts': 'text/plain' };
-
-export function startServer(root = WEB_ROOT) {
-    const server = http.createServer(async (req, res) => {
-        const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-        const file = join(root, path.endsWith('/') ? path + 'index.html' : path);
-        try {
-            const body = await readFile(file);
-            res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-                                 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
-                                 'Cross-Origin-Resource-Policy': 'same-origin', 'Cache-Control': 'no-cache' });
-            res.end(body);
-        } catch {
-            res.writeHead(404).end('not found');
-        }
-    });
-    return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address();
-        resolve({ url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) });
-    }));
-}
+// Cross-origin isolated, as behind `cairn serve` (tests/static_server.mjs).
+export const startServer = (root = WEB_ROOT) => serveStatic(root);
 
 export async function launch() {
     return chromium.launch({
