@@ -89,17 +89,6 @@ Bytes read_input(const std::string& path) {
     return Bytes(std::istreambuf_iterator<char>(in), {});
 }
 
-void write_output(const std::string& path, const Bytes& b) {
-    std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) fail("io_error", "cannot create '" + tmp + "'");
-        out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-        if (!out) fail("io_error", "cannot write '" + tmp + "'");
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("io_error", "cannot rename '" + tmp + "' to '" + path + "'");
-}
-
 void print_alias_change(const Json& r, const char* verb) {
     if (r.value("unchanged", false)) {
         std::printf("%s@%s already points at version %s\n", val(r["model"]).c_str(), val(r["alias"]).c_str(), val(r["to"]).c_str());
@@ -361,7 +350,7 @@ const bool registered = add_commands(200, [](CLI::App& app) {
     exp->callback([] {
         FileStore s = open_store(c);
         Bytes b = ref.empty() ? export_registry(s) : export_version(s, ref);
-        write_output(file, b);
+        replace_file(file, b.data(), b.size());
         Json r = {{"file", file}, {"bytes", b.size()}, {"what", ref.empty() ? "registry" : ref}};
         c.json ? print_json(r) : (void)std::printf("exported %s to %s (%zu bytes)\n", val(r["what"]).c_str(), file.c_str(), b.size());
     });

@@ -70,18 +70,15 @@ void save_model(const ModelArtifact& a, const std::string& path) {
     }
     std::string h = header.dump();
     h.append((8 - h.size() % 8) % 8, ' ');  // safetensors pads the header with spaces to 8-byte alignment
-    std::ofstream f(path, std::ios::binary);
-    if (!f) fail("io_error", "cannot write '" + path + "'");
-    uint64_t n = h.size();
-    unsigned char len[8];
-    for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
-    f.write(reinterpret_cast<const char*>(len), 8);
-    f.write(h.data(), static_cast<std::streamsize>(h.size()));
+    Bytes file(8);
+    for (int i = 0; i < 8; ++i) file[i] = static_cast<uint8_t>(uint64_t{h.size()} >> (8 * i));
+    file.insert(file.end(), h.begin(), h.end());
     for (auto& [name, t] : all) {
         Tensor c = t->contiguous();
-        f.write(reinterpret_cast<const char*>(c.data()), static_cast<std::streamsize>(c.numel() * 4));
+        const uint8_t* p = reinterpret_cast<const uint8_t*>(c.data());
+        file.insert(file.end(), p, p + c.numel() * 4);
     }
-    if (!f) fail("io_error", "failed writing '" + path + "'");
+    replace_file(path, file.data(), file.size());  // a full disk keeps the model file that was there
 }
 
 ModelArtifact load_model_file(const std::string& path) {
@@ -424,7 +421,10 @@ void cmd_train(TrainArgs& a) {
     art.preprocessing = prep.to_json();
     save_model(art, a.out);
     std::printf("\nsaved %s\n", a.out.c_str());
-    if (!a.history_json.empty()) std::ofstream(a.history_json) << training_history_json(trainer).dump(1) << "\n";
+    if (!a.history_json.empty()) {
+        const std::string history = training_history_json(trainer).dump(1) + "\n";
+        replace_file(a.history_json, history.data(), history.size());
+    }
     if (!a.register_name.empty()) {
         FileStore s = open_registry(a);
         Ref r = register_version(s, version_desc(a, trainer, all, art, rows, seconds));

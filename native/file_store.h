@@ -47,6 +47,11 @@ private:
     int lock_fd_ = -1;
 };
 
+// Replaces the file at `path` as a whole: writes `path`.tmp, syncs it and renames it over `path`, so a full disk or
+// a crash leaves the previous file as it was, never a part of the new one. Errors: quota_exceeded (disk full),
+// io_error; both name the file.
+void replace_file(const std::string& path, const void* data, size_t size);
+
 // $CAIRN_STORE, else $XDG_DATA_HOME/cairn, else $HOME/.local/share/cairn.
 std::string default_store_dir();
 

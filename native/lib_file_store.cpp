@@ -304,6 +304,21 @@ bool FileStore::commit(const Batch& batch) {
     return true;
 }
 
+void replace_file(const std::string& path, const void* data, size_t size) {
+    const std::string tmp = path + ".tmp";
+    try {
+        write_file(tmp, data, size, true);
+    } catch (...) {
+        ::unlink(tmp.c_str());  // what fitted of it
+        throw;
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        int e = errno;
+        ::unlink(tmp.c_str());
+        io_fail("cannot rename " + tmp + " to " + path, e);
+    }
+}
+
 std::string default_store_dir() {
     if (const char* s = std::getenv("CAIRN_STORE"); s && *s) return s;
     if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/cairn";

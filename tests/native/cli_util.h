@@ -16,10 +16,9 @@ struct CliRun {
 inline std::string cairn_binary() { return std::string(CAIRN_BINARY_DIR) + "/native/cairn"; }
 inline bool cairn_binary_built() { return std::filesystem::exists(cairn_binary()); }
 
-// Runs `cairn ARGS` with stderr folded into the output.
-inline CliRun cairn_cli(const std::string& args) {
-    std::string cmd = cairn_binary() + " " + args + " 2>&1";
-    FILE* p = ::popen(cmd.c_str(), "r");
+// Runs a shell command line, with stderr folded into the output.
+inline CliRun run_shell(const std::string& command) {
+    FILE* p = ::popen((command + " 2>&1").c_str(), "r");
     std::string out;
     char buf[4096];
     size_t n;
@@ -27,5 +26,7 @@ inline CliRun cairn_cli(const std::string& args) {
     int st = ::pclose(p);
     return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
 }
+
+inline CliRun cairn_cli(const std::string& args) { return run_shell(cairn_binary() + " " + args); }
 
 }  // namespace cairn::test
