@@ -1,4 +1,4 @@
-// `cairn train` on an image folder (one sub-folder per class), as a user would run it.
+// `cairn train` as a user would run it: on an image folder (one sub-folder per class), and with bad option values.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -58,4 +58,26 @@ TEST_F(ImageFolderCli, ABrokenImageIsNamed) {
     CliRun r = cairn_cli("train " + dir + "/data --epochs 1 -o " + dir + "/m.safetensors");
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.out.find("dark/broken.png"), std::string::npos) << r.out;
+}
+
+// A value the option cannot take is refused before anything runs, naming the option and what it expects (a zero
+// batch or epoch count used to mean "the default" and train silently with 32 or 10).
+TEST(TrainCli, RefusesOutOfRangeOptionsByName) {
+    if (!cairn_binary_built()) GTEST_SKIP() << "build the cairn target first";
+    const struct { const char* args; const char* message; } cases[] = {
+        {"--batch 0", "--batch: expected a positive number, got '0'"},
+        {"--epochs -2", "--epochs: expected a positive number, got '-2'"},
+        {"--lr nan", "--lr: expected a positive number, got 'nan'"},
+        {"--patience -1", "--patience: expected 0 or more, got '-1'"},
+        {"--test-split 1.5", "--test-split: expected a fraction from 0 to 0.9, got '1.5'"},
+        {"--val-split 0.95", "--val-split: expected a fraction from 0 to 0.9, got '0.95'"},
+    };
+    for (const auto& c : cases) {
+        CliRun r = cairn_cli(std::string("train iris -q -o /nonexistent/m.safetensors ") + c.args);
+        EXPECT_EQ(r.status, 2) << c.args;
+        EXPECT_NE(r.out.find(c.message), std::string::npos) << r.out;
+        EXPECT_EQ(r.out.find("saved"), std::string::npos) << r.out;
+    }
+    CliRun r = cairn_cli("eval /dev/null iris --limit 0");
+    EXPECT_NE(r.out.find("--limit: expected a positive number, got '0'"), std::string::npos) << r.out;
 }
