@@ -303,6 +303,14 @@ std::vector<int64_t> list_versions(const Store& s, const std::string& model, boo
     return versions_from(s, model, model_record(s, model), include_archived);
 }
 
+namespace {
+[[noreturn]] void fail_no_alias(const Json& model_record, const std::string& model, const std::string& alias) {
+    std::vector<std::string> names;
+    for (auto& [k, v] : model_record["aliases"].items()) names.push_back(k);
+    fail("not_found", "model '" + model + "' has no alias '" + alias + "' (aliases: " + (names.empty() ? "none" : join(names)) + ")");
+}
+}  // namespace
+
 Ref resolve(const Store& s, const std::string& ref) {
     auto bad = [&](const std::string& why) {
         fail("bad_reference", "bad reference '" + ref + "': " + why + " (use NAME/3, NAME@ALIAS or NAME@latest)");
@@ -334,11 +342,7 @@ Ref resolve(const Store& s, const std::string& ref) {
     }
     if (!valid_name(alias)) bad("'" + alias + "' is not a valid alias name");
     const Json& aliases = record["aliases"];
-    if (!aliases.contains(alias)) {
-        std::vector<std::string> names;
-        for (auto& [k, v] : aliases.items()) names.push_back(k);
-        fail("not_found", what + " has no alias '" + alias + "' (aliases: " + join(names) + ")");
-    }
+    if (!aliases.contains(alias)) fail_no_alias(record, model, alias);
     return {model, aliases[alias].get<int64_t>()};
 }
 
@@ -492,7 +496,7 @@ Plan plan_remove_alias(const Store& s, const std::string& model, const std::stri
     Plan p;
     Reader r{s, p.batch};
     Json rec = read_model_for_update(s, r, model);
-    if (!rec["aliases"].contains(alias)) fail("not_found", "model '" + model + "' has no alias '" + alias + "'");
+    if (!rec["aliases"].contains(alias)) fail_no_alias(rec, model, alias);
     Json from = rec["aliases"][alias];
     rec["aliases"].erase(alias);
     append_history(rec, time_ms, alias, "remove", from, nullptr, reason);
@@ -509,8 +513,10 @@ Plan plan_rollback(const Store& s, const std::string& model, const std::string& 
     // Replay the alias's history as a stack of earlier targets: a set or remove pushes what it replaced, a
     // rollback pops. So repeated rollbacks walk back through the assignments one at a time.
     std::vector<int64_t> stack;
+    bool ever_set = rec["aliases"].contains(alias);
     for (const Json& e : rec["history"]) {
         if (e["alias"] != alias) continue;
+        ever_set = true;
         std::string action = e["action"];
         if (action == "rollback") {
             if (!stack.empty()) stack.pop_back();
@@ -518,6 +524,7 @@ Plan plan_rollback(const Store& s, const std::string& model, const std::string& 
             stack.push_back(e["from"].get<int64_t>());
         }
     }
+    if (!ever_set) fail_no_alias(rec, model, alias);  // a typo, or another spelling: aliases are case-sensitive
     if (stack.empty())
         fail("nothing_to_rollback", "alias '" + alias + "' of model '" + model + "' has no earlier version to roll back to");
     Ref target{model, stack.back()};
@@ -619,6 +626,9 @@ Plan plan_delete(const Store& s, const std::string& ref) {
     Json rec = read_version_for_update(s, r, target);
     std::string vkey = key_version(target.model, target.version);
     refuse_if_aliased(rec, target, "delete");
+    // A delete cannot be undone, so it names its version: "iris" or "iris@latest" would be whichever one is newest.
+    if (ref.find('/') == std::string::npos)
+        fail("bad_reference", "delete takes a version number: '" + ref + "' is " + target.str() + " now; to delete it, use " + target.str());
     rec["archived"].erase(std::to_string(target.version));
     if (rec.contains("annotations") && rec["annotations"].is_object()) rec["annotations"].erase(std::to_string(target.version));
     put(p.batch, key_model(target.model), rec);

@@ -113,6 +113,7 @@ Plan plan_unarchive(const Store& s, const std::string& ref);
 // Replaces the notes and tags of a version (archived ones too). Tags: at most kMaxTags, each 1-64 characters without
 // commas or control characters, no duplicates; notes at most kMaxNotesBytes. Error invalid_argument names the tag.
 Plan plan_annotate(const Store& s, const std::string& ref, const std::string& notes, const std::vector<std::string>& tags, int64_t time_ms);
+// Delete takes a version number (NAME/3): it cannot be undone, so NAME or NAME@latest is refused (bad_reference).
 Plan plan_delete(const Store& s, const std::string& ref);
 // Deletes blobs no version references. result: {"deleted": n, "bytes": total}
 Plan plan_gc(const Store& s);

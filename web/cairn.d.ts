@@ -243,6 +243,7 @@ export interface Registry {
     unarchive(ref: string): Promise<object>;
     /** Replaces a version's notes and tags (at most 32 tags of 1-64 characters, no commas); `get(ref).info` shows them. */
     annotate(ref: string, annotation: { notes?: string; tags?: string[] }): Promise<{ model: string; version: number; notes: string; tags: string[] }>;
+    /** Deletes one version, named by number (`name/3`: a delete cannot be undone, so `name` or `name@latest` is refused); refused while an alias points at it. */
     delete(ref: string): Promise<object>;
     gc(): Promise<{ deleted: number; bytes: number }>;
     /** Reads every record and blob and checks each against its SHA-256; `versions` counts all, `damaged_versions` those that failed. */

@@ -202,7 +202,7 @@ TEST(Registry, PromoteRollbackSequencesMatchHistory) {
 TEST(Registry, SimpleRollbackWalksBack) {
     MemoryStore s;
     for (int i = 0; i < 3; ++i) register_version(s, make_desc("m", 30 + i, i));
-    EXPECT_EQ(code_of([&] { rollback(s, "m", "production", 0); }), "nothing_to_rollback");
+    EXPECT_EQ(code_of([&] { rollback(s, "m", "production", 0); }), "not_found");  // never set: a typo, not history
     set_alias(s, "m/1", "production", 1);
     set_alias(s, "m/2", "production", 2);
     set_alias(s, "m/3", "production", 3, "new model");
@@ -237,6 +237,35 @@ TEST(Registry, ArchiveAndDeleteAreRefusedWhileAliased) {
     EXPECT_EQ(code_of([&] { resolve(s, "m@latest"); }), "not_found");
     // Numbers are never reused after a delete.
     EXPECT_EQ(register_version(s, make_desc("m", 50, 20)).version, 4);
+}
+
+// What cannot be undone, or would undo nothing, says so instead of guessing.
+TEST(Registry, DeleteNamesItsVersionAndRollbackItsAlias) {
+    MemoryStore s;
+    for (int i = 0; i < 3; ++i) register_version(s, make_desc("m", 40 + i, i));
+    set_alias(s, "m/1", "PRODUCTION", 10);
+    // "m" and "m@latest" are m/3 now: a delete must name the number.
+    for (const char* latest : {"m", "m@latest"}) {
+        try {
+            plan_delete(s, latest);
+            ADD_FAILURE() << "delete " << latest << " accepted";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.code(), "bad_reference");
+            EXPECT_NE(std::string(e.what()).find("is m/3 now; to delete it, use m/3"), std::string::npos) << e.what();
+        }
+    }
+    commit_plan(s, [](const Store& x) { return plan_delete(x, "m/3"); });
+    // Aliases are case-sensitive: rolling back "production" names the ones that exist.
+    try {
+        rollback(s, "m", "production", 11);
+        ADD_FAILURE() << "rollback of an alias that never existed accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), "not_found");
+        EXPECT_NE(std::string(e.what()).find("has no alias 'production' (aliases: PRODUCTION)"), std::string::npos) << e.what();
+    }
+    // A removed alias still has a history, so it can be rolled back into place.
+    commit_plan(s, [](const Store& x) { return plan_remove_alias(x, "m", "PRODUCTION", 12); });
+    EXPECT_EQ(rollback(s, "m", "PRODUCTION", 13)["to"], 1);
 }
 
 TEST(Registry, UnarchiveMakesAVersionVisibleAgain) {

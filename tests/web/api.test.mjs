@@ -150,6 +150,13 @@ test('registry: register, reload from IndexedDB, identical predictions; aliases,
     await assert.rejects(cairn.registry.annotate('iris/1', { tags: ['ok', 'a,b'] }),
         (e) => e.code === 'invalid_argument' && /tag 2/.test(e.message));
     await assert.rejects(cairn.registry.get('iris/9'), (e) => e.code === 'not_found' && /iris/.test(e.message));
+    // Delete names its version (it cannot be undone): 'iris' is iris/2 now, and is refused as a name for it.
+    await assert.rejects(cairn.registry.delete('iris'), (e) => e.code === 'bad_reference' && /use iris\/2/.test(e.message));
+    await assert.rejects(cairn.registry.delete('iris/1'), (e) => e.code === 'alias_in_use');
+    await cairn.registry.delete('iris/2');
+    assert.deepEqual((await cairn.registry.list())[0].versions, [1]);
+    assert.ok((await cairn.registry.gc()).deleted >= 1, "gc frees the deleted version's blobs");
+    assert.equal((await cairn.registry.verify()).ok, true);
     for (const m of [m1, m2, l1, prod, back]) m.dispose();
     ds.dispose();
     await cairn.close();
