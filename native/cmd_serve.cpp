@@ -22,6 +22,12 @@ void serve(const std::string& root, const std::string& host, int port) {
                                 {"Cross-Origin-Resource-Policy", "same-origin"},
                                 {"Cache-Control", "no-cache"}});
     if (!server.set_mount_point("/", root)) fail("not_found", "serve: cannot mount '" + root + "'");
+    // httplib's default adds SO_REUSEPORT, with which a second `cairn serve` on a port already served binds as well
+    // and the two share its connections. SO_REUSEADDR alone still allows a restart while old connections linger.
+    server.set_socket_options([](socket_t sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     if (!server.bind_to_port(host, port))
         fail("io_error", "serve: cannot listen on " + host + ":" + std::to_string(port) + " (port in use?)");
     std::printf("Cairn is serving %s at http://%s:%d/\n", root.c_str(), host.c_str(), port);
