@@ -49,7 +49,8 @@ private:
 
 // Replaces the file at `path` as a whole: writes `path`.tmp, syncs it and renames it over `path`, so a full disk or
 // a crash leaves the previous file as it was, never a part of the new one. Errors: quota_exceeded (disk full),
-// io_error; both name the file.
+// io_error; both name the file. A link is followed (the link stays); a device or pipe such as /dev/null is written
+// in place.
 void replace_file(const std::string& path, const void* data, size_t size);
 
 // $CAIRN_STORE, else $XDG_DATA_HOME/cairn, else $HOME/.local/share/cairn.

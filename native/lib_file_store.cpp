@@ -304,7 +304,19 @@ bool FileStore::commit(const Batch& batch) {
     return true;
 }
 
-void replace_file(const std::string& path, const void* data, size_t size) {
+void replace_file(const std::string& requested, const void* data, size_t size) {
+    std::string path = requested;
+    struct stat st {};
+    if (::stat(requested.c_str(), &st) == 0) {
+        // A device or a pipe (/dev/null, /dev/stdout) has no old contents to keep, and renaming over it would put a
+        // regular file in its place: write to it directly.
+        if (!S_ISREG(st.st_mode)) return write_file(requested, data, size, false);
+        // A link stays a link: the file it points at is the one replaced.
+        if (char* real = ::realpath(requested.c_str(), nullptr)) {
+            path = real;
+            std::free(real);
+        }
+    }
     const std::string tmp = path + ".tmp";
     try {
         write_file(tmp, data, size, true);

@@ -236,8 +236,8 @@ TEST_F(RegistryCli, EvalAndPredictTakeAFileOrARegistryVersion) {
 // validation curves on Compare (the CLI once stored per-epoch rows the dashboard could not read).
 TEST_F(RegistryCli, CommandLineVersionsShowTheirCurvesInTheDashboard) {
     const std::string store = " --store " + dir + "/trained";
-    ASSERT_EQ(cairn_cli("train iris -q --epochs 4 --seed 2 -o /dev/null --register plain" + store).status, 0);
-    ASSERT_EQ(cairn_cli("train iris -q --epochs 5 --seed 2 --val-split 0.25 -o /dev/null --register held" + store).status, 0);
+    ASSERT_EQ(cairn_cli("train iris -q --epochs 4 --seed 2 -o " + dir + "/plain.safetensors --register plain" + store).status, 0);
+    ASSERT_EQ(cairn_cli("train iris -q --epochs 5 --seed 2 --val-split 0.25 -o " + dir + "/held.safetensors --register held" + store).status, 0);
     auto s = std::make_shared<FileStore>(dir + "/trained");
     Json held = load_version(*s, "held/1").manifest;
     EXPECT_EQ(held["hyperparameters"]["validation_split"], 0.25);

@@ -1,5 +1,6 @@
 // `cairn train` as a user would run it: on an image folder (one sub-folder per class), and with bad option values.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -80,4 +81,36 @@ TEST(TrainCli, RefusesOutOfRangeOptionsByName) {
     }
     CliRun r = cairn_cli("eval /dev/null iris --limit 0");
     EXPECT_NE(r.out.find("--limit: expected a positive number, got '0'"), std::string::npos) << r.out;
+}
+
+// -o is replaced whole (write, sync, rename), except where there is nothing to keep or the rename would break
+// something: a pipe (or device, such as /dev/null) is written in place and stays a pipe; a link stays a link and the
+// file it points at gets the model. (Renaming over /dev/null as root once replaced it with a regular file.)
+TEST(TrainCli, WritesThroughPipesAndLinks) {
+    if (!cairn_binary_built()) GTEST_SKIP() << "build the cairn target first";
+    char tmpl[] = "/tmp/cairn_out_XXXXXX";
+    const std::string dir = ::mkdtemp(tmpl);
+    const std::string train = cairn_binary() + " train iris -q --epochs 1 --seed 3 -o ";
+    ASSERT_EQ(run_shell(train + dir + "/plain.safetensors").status, 0);
+    std::ifstream plain_in(dir + "/plain.safetensors", std::ios::binary);
+    const std::string plain((std::istreambuf_iterator<char>(plain_in)), {});
+
+    const std::string pipe = dir + "/pipe";
+    ASSERT_EQ(::mkfifo(pipe.c_str(), 0644), 0);
+    // The reader gives up after 30 s, should the writer never open the pipe.
+    CliRun piped = run_shell("timeout 30 cat " + pipe + " > " + dir + "/from_pipe & " + train + pipe + "; s=$?; wait; exit $s");
+    EXPECT_EQ(piped.status, 0) << piped.out;
+    EXPECT_TRUE(fs::is_fifo(pipe));
+    std::ifstream from_pipe_in(dir + "/from_pipe", std::ios::binary);
+    EXPECT_TRUE(std::string((std::istreambuf_iterator<char>(from_pipe_in)), {}) == plain);
+
+    fs::create_directory(dir + "/models");
+    fs::create_symlink(dir + "/models/real.safetensors", dir + "/link.safetensors");
+    std::ofstream(dir + "/models/real.safetensors") << "old";
+    CliRun linked = run_shell(train + dir + "/link.safetensors");
+    EXPECT_EQ(linked.status, 0) << linked.out;
+    EXPECT_TRUE(fs::is_symlink(dir + "/link.safetensors"));
+    std::ifstream real_in(dir + "/models/real.safetensors", std::ios::binary);
+    EXPECT_TRUE(std::string((std::istreambuf_iterator<char>(real_in)), {}) == plain);
+    fs::remove_all(dir);
 }
