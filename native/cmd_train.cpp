@@ -253,17 +253,25 @@ struct Row {
     double precision = 0, recall = 0, f1 = 0;  // macro averages; classification only
 };
 
+// The classification report of a model on prepared data (core/metrics.h), with the data's class names when they
+// match the model's outputs (else "0", "1", ...).
+ClassificationReport classification_report(Model& model, const Dataset& d) {
+    Tensor p = model.predict_proba(d.features);
+    std::vector<std::string> names = d.schema.class_names;
+    if (static_cast<int64_t>(names.size()) != p.dim(1)) {
+        names.clear();
+        for (int64_t c = 0; c < p.dim(1); ++c) names.push_back(std::to_string(c));
+    }
+    return evaluate_classification(d.labels, p, names);
+}
+
 Row evaluate_row(const std::string& name, Model& model, const Dataset& d) {
     Row row{name, evaluate(model, d)};
     if (row.r.has_accuracy) {
-        std::vector<int32_t> pred = model.predict_classes(d.features);
-        int64_t k = std::max<int64_t>(d.num_classes(), model.loss() == LossKind::cross_entropy ? model.num_outputs() : 2);
-        std::vector<ClassScores> sc = per_class_scores(confusion_matrix(d.labels, pred, k));
-        for (const ClassScores& c : sc) {
-            row.precision += c.precision / sc.size();
-            row.recall += c.recall / sc.size();
-            row.f1 += c.f1 / sc.size();
-        }
+        ClassificationReport rep = classification_report(model, d);
+        row.precision = rep.macro_precision;
+        row.recall = rep.macro_recall;
+        row.f1 = rep.macro_f1;
     }
     return row;
 }
@@ -439,6 +447,7 @@ void cmd_train(TrainArgs& a) {
 struct EvalArgs {
     std::string model, data, label, kernels_name, store;
     int64_t limit = 0;
+    bool json = false;  // eval: the full report as JSON
 };
 
 Dataset prepared(const ModelArtifact& art, const EvalArgs& a) {
@@ -453,12 +462,59 @@ Dataset prepared(const ModelArtifact& art, const EvalArgs& a) {
     return d;
 }
 
+// Per-class scores, the averages, log-loss and AUC, and the confusion matrix (up to 20 classes; --json has all).
+void print_classification_report(const ClassificationReport& r) {
+    size_t w = 9;
+    for (const std::string& n : r.class_names) w = std::max(w, std::min<size_t>(n.size(), 24) + 1);
+    std::printf("\n%-*s %9s %9s %9s %9s %9s\n", static_cast<int>(w), "class", "precision", "recall", "f1", "support", "auc");
+    auto auc = [](double v) {  // undefined when the class has no samples, or nothing else
+        char buf[32] = "-";
+        if (std::isfinite(v)) std::snprintf(buf, sizeof buf, "%.4f", v);
+        return std::string(buf);
+    };
+    for (size_t c = 0; c < r.per_class.size(); ++c) {
+        const ClassScores& s = r.per_class[c];
+        std::printf("%-*.24s %9.4f %9.4f %9.4f %9lld %9.9s\n", static_cast<int>(w), r.class_names[c].c_str(), s.precision,
+                    s.recall, s.f1, static_cast<long long>(s.support), auc(r.roc[c].auc).c_str());
+    }
+    std::printf("%-*s %9.4f %9.4f %9.4f %9lld %9.9s\n", static_cast<int>(w), "macro", r.macro_precision, r.macro_recall,
+                r.macro_f1, static_cast<long long>(r.n), auc(r.macro_auc).c_str());
+    std::printf("%-*s %9.4f %9.4f %9.4f %9lld\n", static_cast<int>(w), "weighted", r.weighted_precision, r.weighted_recall,
+                r.weighted_f1, static_cast<long long>(r.n));
+    std::printf("\naccuracy %.4f, log-loss %.4f\n", r.accuracy, r.log_loss);
+    const size_t k = r.confusion.size();
+    if (k > 20) {
+        std::printf("\n(%zu classes: the confusion matrix is in --json)\n", k);
+        return;
+    }
+    std::printf("\nconfusion matrix (rows: true class, columns: predicted, in the order above)\n");
+    for (size_t i = 0; i < k; ++i) {
+        std::printf("%-*.24s", static_cast<int>(w), r.class_names[i].c_str());
+        for (int64_t v : r.confusion[i]) std::printf(" %6lld", static_cast<long long>(v));
+        std::printf("\n");
+    }
+}
+
 void cmd_eval(const EvalArgs& a) {
     if (!a.kernels_name.empty()) set_kernels(a.kernels_name);
     ModelArtifact art = load_model_arg(a.model, a.store);
     Model model = Model::from_artifact(art);
     Dataset d = prepared(art, a);
+    const bool classify = model.loss() != LossKind::mse;
+    if (a.json) {
+        Json report = classify ? classification_report(model, d).to_json()
+                               : evaluate_regression(d.targets, model.predict_proba(d.features)).to_json();
+        report["loss"] = evaluate(model, d).loss;
+        std::printf("%s\n", report.dump(1).c_str());
+        return;
+    }
     print_metrics_table({evaluate_row(d.name.empty() ? "data" : d.name, model, d)});
+    if (classify) {
+        print_classification_report(classification_report(model, d));
+    } else {
+        RegressionReport r = evaluate_regression(d.targets, model.predict_proba(d.features));
+        std::printf("\nmse %.6g, mae %.6g, r2 %.4f\n", r.mse, r.mae, r.r2);
+    }
 }
 
 void cmd_predict(const EvalArgs& a) {
@@ -532,7 +588,7 @@ const bool registered = add_commands(100, [](CLI::App& app) {
     train->callback([] { cmd_train(t); });
 
     // eval and predict take the same arguments: a model (file or registry version) and a dataset.
-    auto model_on_data = [&app](const char* name, const char* help, EvalArgs& args, void (*run)(const EvalArgs&)) {
+    auto model_on_data = [&app](const char* name, const char* help, EvalArgs& args, void (*run)(const EvalArgs&)) -> CLI::App* {
         auto* cmd = app.add_subcommand(name, help);
         cmd->add_option("model", args.model, "Model: a file written by train -o, or a registry version (NAME/3, NAME@production, NAME@latest)")->required();
         cmd->add_option("data", args.data, "Dataset (as for train)")->required();
@@ -541,9 +597,11 @@ const bool registered = add_commands(100, [](CLI::App& app) {
         cmd->add_option("--kernels", args.kernels_name, "Kernel backend");
         cmd->add_option("--store", args.store, "Registry folder (default: $CAIRN_STORE, $XDG_DATA_HOME/cairn or ~/.local/share/cairn)");
         cmd->callback([&args, run] { run(args); });
+        return cmd;
     };
     static EvalArgs e, p;
-    model_on_data("eval", "Evaluate a saved model on a dataset (loss, accuracy)", e, cmd_eval);
+    model_on_data("eval", "Evaluate a saved model on a dataset: loss, accuracy, per-class scores, AUC, confusion matrix", e, cmd_eval)
+        ->add_flag("--json", e.json, "The full report as JSON (classification: with ROC curves; regression: mse, mae, r2)");
     model_on_data("predict", "Print a saved model's predictions for a dataset as CSV", p, cmd_predict);
 });
 

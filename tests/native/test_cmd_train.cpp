@@ -1,11 +1,15 @@
-// `cairn train` as a user would run it: on an image folder (one sub-folder per class), and with bad option values.
+// `cairn train` and `cairn eval` as a user would run them: an image folder (one sub-folder per class), bad option
+// values, outputs through pipes and links, and the evaluation report checked against `cairn predict`.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
+#include "core/artifact.h"
 #include "core/random.h"
 #include "tests/native/cli_util.h"
 
@@ -112,5 +116,62 @@ TEST(TrainCli, WritesThroughPipesAndLinks) {
     EXPECT_TRUE(fs::is_symlink(dir + "/link.safetensors"));
     std::ifstream real_in(dir + "/models/real.safetensors", std::ios::binary);
     EXPECT_TRUE(std::string((std::istreambuf_iterator<char>(real_in)), {}) == plain);
+    fs::remove_all(dir);
+}
+
+// `cairn eval` reports per-class scores, AUC and the confusion matrix. The oracle is `cairn predict` on the same data:
+// the confusion matrix is counted from its rows, and each class's AUC is the Mann-Whitney statistic of its
+// probability column (the share of positive-negative pairs ranked the right way, ties counting one half).
+TEST(TrainCli, EvalReportAgreesWithPredictions) {
+    if (!cairn_binary_built()) GTEST_SKIP() << "build the cairn target first";
+    char tmpl[] = "/tmp/cairn_eval_XXXXXX";
+    const std::string dir = ::mkdtemp(tmpl), model = dir + "/m.safetensors";
+    ASSERT_EQ(cairn_cli("train iris -q --epochs 2 --seed 3 -o " + model).status, 0);  // an imperfect model on purpose
+    CliRun json = cairn_cli("eval " + model + " iris --json");
+    ASSERT_EQ(json.status, 0) << json.out;
+    const cairn::Json rep = cairn::Json::parse(json.out);
+    CliRun pred = cairn_cli("predict " + model + " iris");
+    ASSERT_EQ(pred.status, 0) << pred.out;
+
+    std::vector<std::string> names;
+    for (const auto& c : rep["classes"]) names.push_back(c["name"]);
+    ASSERT_EQ(names, (std::vector<std::string>{"setosa", "versicolor", "virginica"}));
+    auto index_of = [&](const std::string& n) { return std::find(names.begin(), names.end(), n) - names.begin(); };
+    std::vector<std::vector<int64_t>> confusion(3, std::vector<int64_t>(3, 0));
+    std::vector<int> label;
+    std::vector<std::vector<double>> prob(3);
+    std::istringstream rows(pred.out);
+    std::string line;
+    std::getline(rows, line);  // index,predicted,label,p_setosa,...
+    while (std::getline(rows, line)) {
+        std::vector<std::string> f;
+        std::istringstream cells(line);
+        for (std::string c; std::getline(cells, c, ',');) f.push_back(c);
+        ASSERT_EQ(f.size(), 6u) << line;
+        label.push_back(static_cast<int>(index_of(f[2])));
+        ++confusion[static_cast<size_t>(label.back())][static_cast<size_t>(index_of(f[1]))];
+        for (int c = 0; c < 3; ++c) prob[static_cast<size_t>(c)].push_back(std::stod(f[3 + static_cast<size_t>(c)]));
+    }
+    ASSERT_EQ(label.size(), 150u);
+    EXPECT_EQ(rep["confusion"].get<std::vector<std::vector<int64_t>>>(), confusion);
+    EXPECT_EQ(rep["n"], 150);
+    int64_t right = 0;
+    for (int c = 0; c < 3; ++c) right += confusion[static_cast<size_t>(c)][static_cast<size_t>(c)];
+    EXPECT_NEAR(rep["accuracy"].get<double>(), right / 150.0, 1e-12);
+    EXPECT_LT(right, 150) << "the model should make mistakes, or the check says little";
+    for (size_t c = 0; c < 3; ++c) {
+        double pairs = 0, won = 0;
+        for (size_t i = 0; i < label.size(); ++i)
+            for (size_t j = 0; j < label.size(); ++j)
+                if (label[i] == static_cast<int>(c) && label[j] != static_cast<int>(c)) {
+                    ++pairs;
+                    won += prob[c][i] > prob[c][j] ? 1.0 : prob[c][i] == prob[c][j] ? 0.5 : 0.0;
+                }
+        // predict prints 6 significant digits, so near-ties can differ from the full-precision ROC by a hair.
+        EXPECT_NEAR(rep["classes"][c]["auc"].get<double>(), won / pairs, 2e-3) << names[c];
+    }
+    CliRun text = cairn_cli("eval " + model + " iris");
+    EXPECT_NE(text.out.find("confusion matrix"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("versicolor"), std::string::npos) << text.out;
     fs::remove_all(dir);
 }
