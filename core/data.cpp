@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <set>
@@ -187,7 +188,9 @@ Dataset load_csv(std::string_view text, const std::string& source, const CsvDesc
     const CsvRecord& header = records[0];
     const std::string where_header = source + ", line " + std::to_string(header.line);
     const size_t ncols = header.cells.size();
-    if (ncols < 2)
+    const bool unlabeled = desc.label_optional && !desc.label_column.empty() &&
+                           std::find(header.cells.begin(), header.cells.end(), desc.label_column) == header.cells.end();
+    if (ncols < (unlabeled ? 1u : 2u))
         parse_fail(where_header, "expected a header with at least 2 columns (features and a label), got " +
                                      std::to_string(ncols) + " (is the delimiter '" + std::string(1, delim) + "'?)");
     std::vector<std::string> names = header.cells;
@@ -198,8 +201,8 @@ Dataset load_csv(std::string_view text, const std::string& source, const CsvDesc
             parse_fail(where_header, "duplicate column name " + quoted(names[c]) + " (column " +
                                          std::to_string(c + 1) + ")");
     }
-    size_t label_col = ncols - 1;
-    if (!desc.label_column.empty()) {
+    size_t label_col = unlabeled ? SIZE_MAX : ncols - 1;
+    if (!desc.label_column.empty() && !unlabeled) {
         auto it = std::find(names.begin(), names.end(), desc.label_column);
         if (it == names.end()) {
             std::string list;
@@ -211,10 +214,10 @@ Dataset load_csv(std::string_view text, const std::string& source, const CsvDesc
     if (records.size() < 2) parse_fail(source, "no data rows after the header (expected at least one sample)");
 
     const int64_t n = static_cast<int64_t>(records.size() - 1);
-    const int64_t d = static_cast<int64_t>(ncols - 1);
+    const int64_t d = static_cast<int64_t>(unlabeled ? ncols : ncols - 1);
     Dataset ds;
     ds.name = source;
-    ds.schema.label_name = names[label_col];
+    if (!unlabeled) ds.schema.label_name = names[label_col];
     ds.schema.task = desc.task;
     for (size_t c = 0; c < ncols; ++c)
         if (c != label_col) ds.schema.feature_names.push_back(names[c]);
@@ -254,6 +257,7 @@ Dataset load_csv(std::string_view text, const std::string& source, const CsvDesc
         }
     }
 
+    if (unlabeled) return ds;
     if (desc.task == Task::regression) {
         ds.targets = Tensor::empty({n, 1});
         for (int64_t r = 0; r < n; ++r) {

@@ -34,6 +34,8 @@ struct CsvDesc {
     std::string label_column;               // "" = the last column
     Task task = Task::classification;       // regression: the label must be numeric and becomes targets [n, 1]
     char delimiter = 0;                     // 0 = ','
+    bool label_optional = false;            // label_column absent from the header: every column is a feature and
+                                            // the dataset has no labels (new data to predict or check for drift)
 };
 
 Dataset load_csv(std::string_view text, const std::string& source, const CsvDesc& desc = {});

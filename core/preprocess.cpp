@@ -218,9 +218,79 @@ Tensor Preprocessing::apply(const Tensor& features) const {
     return out;
 }
 
+namespace {
+
+std::string joined(const std::vector<std::string>& v) {
+    std::string s;
+    for (const std::string& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+}
+
+// The model's columns, by name, in the model's order: a file may order its columns differently or carry more.
+Tensor features_by_name(const Dataset& ds, const std::vector<std::string>& want) {
+    const std::vector<std::string>& have = ds.schema.feature_names;
+    if (have == want) return ds.features;
+    if (ds.features.rank() != 2 || static_cast<int64_t>(have.size()) != ds.features.dim(1)) return ds.features;
+    // Names that say nothing about the model's columns ("feature_0", ... of typed arrays) leave the order as it is.
+    const bool any_shared = std::any_of(want.begin(), want.end(),
+                                        [&](const std::string& w) { return std::find(have.begin(), have.end(), w) != have.end(); });
+    if (!any_shared) return ds.features;
+    std::vector<int64_t> col;
+    for (const std::string& name : want) {
+        auto it = std::find(have.begin(), have.end(), name);
+        if (it == have.end())
+            fail("shape_mismatch", ds.name + ": the model's input column '" + name + "' is missing (the model reads " +
+                                       joined(want) + "; the data has " + joined(have) + ")");
+        col.push_back(it - have.begin());
+    }
+    const int64_t n = ds.features.dim(0), d = ds.features.dim(1), k = static_cast<int64_t>(col.size());
+    Tensor src = ds.features.contiguous(), out = Tensor::empty({n, k});
+    for (int64_t r = 0; r < n; ++r)
+        for (int64_t j = 0; j < k; ++j) out.data()[r * k + j] = src.data()[r * d + col[static_cast<size_t>(j)]];
+    return out;
+}
+
+// Label indices re-numbered to the model's classes by name: a file's classes are numbered among the classes it
+// contains (a test file of virginica alone calls it class 0).
+std::vector<int32_t> labels_by_name(const Dataset& ds, const std::vector<std::string>& classes) {
+    const std::vector<std::string>& have = ds.schema.class_names;
+    // Labels given as bare class indices (names "0", "1", ...: typed arrays without class names) are indices into
+    // the model's classes, when the model's classes have other names.
+    bool bare_indices = have.size() <= classes.size();
+    for (size_t c = 0; c < have.size() && bare_indices; ++c)
+        bare_indices = have[c] == std::to_string(c) && std::find(classes.begin(), classes.end(), have[c]) == classes.end();
+    std::vector<int32_t> index_of(have.size());
+    for (size_t c = 0; c < have.size(); ++c) {
+        auto it = std::find(classes.begin(), classes.end(), have[c]);
+        if (!bare_indices && it == classes.end())
+            fail("invalid_argument", ds.name + ": class '" + have[c] + "' is not one the model knows (" + joined(classes) + ")");
+        index_of[c] = static_cast<int32_t>(bare_indices ? c : static_cast<size_t>(it - classes.begin()));
+    }
+    std::vector<int32_t> out(ds.labels.size());
+    for (size_t i = 0; i < out.size(); ++i) {
+        const int32_t l = ds.labels[i];
+        if (l < 0 || static_cast<size_t>(l) >= have.size())
+            fail("invalid_argument", ds.name + ": sample " + std::to_string(i) + " has label " + std::to_string(l) +
+                                         ", outside its " + std::to_string(have.size()) + " classes");
+        out[i] = index_of[static_cast<size_t>(l)];
+    }
+    return out;
+}
+
+}  // namespace
+
 Dataset Preprocessing::apply(const Dataset& ds) const {
     Dataset out = ds;
-    out.features = apply(ds.features);
+    if (!schema.feature_names.empty() && !ds.schema.feature_names.empty()) {
+        out.features = features_by_name(ds, schema.feature_names);
+        out.schema.feature_names = schema.feature_names;
+    }
+    if (schema.task == Task::classification && !schema.class_names.empty() && !ds.labels.empty() &&
+        !ds.schema.class_names.empty() && ds.schema.class_names != schema.class_names) {
+        out.labels = labels_by_name(ds, schema.class_names);
+        out.schema.class_names = schema.class_names;
+    }
+    out.features = apply(out.features);
     return out;
 }
 

@@ -60,6 +60,10 @@ struct Preprocessing {
 
     // Returns standardized copies; checks the input's sample shape against input_shape ("shape_mismatch").
     Tensor apply(const Tensor& features) const;
+    // The same on a dataset, first matched to the model by name: its columns are taken in the model's order (extra
+    // ones dropped; a missing one is "shape_mismatch") and its labels re-numbered to the model's classes (a class
+    // the model does not know is "invalid_argument"). Names that match none of the model's ("feature_0", or labels
+    // "0", "1", ... from typed arrays) are taken by position.
     Dataset apply(const Dataset& ds) const;
 };
 

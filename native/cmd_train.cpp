@@ -177,7 +177,8 @@ Dataset load_images(const std::string& dir) {
 
 // A bundled name, "fashion_mnist" / "fashion_mnist_test" (the Debian package's files), a CSV file, an image folder,
 // or a folder holding IDX files (train-* or, with test, t10k-*).
-Dataset load_dataset(const std::string& spec, const std::string& label_column, bool regression) {
+// label_optional: a CSV without label_column is new data, all features and no labels (predict, drift).
+Dataset load_dataset(const std::string& spec, const std::string& label_column, bool regression, bool label_optional = false) {
     if (has_bundled_dataset(spec)) return load_bundled_dataset(spec);
     std::string path = spec;
     bool test = false;
@@ -204,6 +205,7 @@ Dataset load_dataset(const std::string& spec, const std::string& label_column, b
     }
     CsvDesc desc;
     desc.label_column = label_column;
+    desc.label_optional = label_optional;
     if (regression) desc.task = Task::regression;
     return load_csv(read_text(path), path, desc);
 }
@@ -452,7 +454,10 @@ struct EvalArgs {
 
 Dataset prepared(const ModelArtifact& art, const EvalArgs& a) {
     bool regression = art.preprocessing.is_object() && art.preprocessing.value("task", "") == "regression";
-    Dataset d = load_dataset(a.data, a.label, regression);
+    // Without --label, the label is the model's own label column, and a file without it is new data to predict.
+    const std::string model_label = art.preprocessing.is_object() ? art.preprocessing.value("label_name", "") : "";
+    Dataset d = a.label.empty() && !model_label.empty() ? load_dataset(a.data, model_label, regression, true)
+                                                        : load_dataset(a.data, a.label, regression);
     if (a.limit > 0 && a.limit < d.size()) {
         std::vector<int64_t> idx(a.limit);
         for (int64_t i = 0; i < a.limit; ++i) idx[i] = i;
@@ -500,6 +505,9 @@ void cmd_eval(const EvalArgs& a) {
     ModelArtifact art = load_model_arg(a.model, a.store);
     Model model = Model::from_artifact(art);
     Dataset d = prepared(art, a);
+    if (d.labels.empty() && !d.targets.defined())
+        fail("invalid_argument", "eval: '" + a.data + "' has no labels (no column '" + art.preprocessing.value("label_name", "") +
+                                     "'); `cairn predict` scores data without labels");
     const bool classify = model.loss() != LossKind::mse;
     if (a.json) {
         Json report = classify ? classification_report(model, d).to_json()
@@ -523,9 +531,12 @@ void cmd_predict(const EvalArgs& a) {
     Model model = Model::from_artifact(art);
     Dataset d = prepared(art, a);
     Tensor p = model.predict_proba(d.features);
-    const std::vector<std::string>& names = d.schema.class_names;
-    bool classify = model.loss() != LossKind::mse;
-    std::printf("index,%s", classify ? "predicted,label" : "prediction");
+    // The model's class names: data without labels has none of its own.
+    std::vector<std::string> names = d.schema.class_names;
+    if (art.preprocessing.is_object() && art.preprocessing.contains("class_names"))
+        names = art.preprocessing["class_names"].get<std::vector<std::string>>();
+    const bool classify = model.loss() != LossKind::mse, labeled = !d.labels.empty();
+    std::printf("index,%s", classify ? (labeled ? "predicted,label" : "predicted") : "prediction");
     for (int64_t j = 0; j < p.dim(1); ++j)
         std::printf(",%s", classify ? ("p_" + (j < static_cast<int64_t>(names.size()) ? names[j] : std::to_string(j))).c_str()
                                     : ("y" + std::to_string(j)).c_str());
@@ -535,8 +546,8 @@ void cmd_predict(const EvalArgs& a) {
         if (classify) {
             int64_t best = std::max_element(r, r + p.dim(1)) - r;
             auto name = [&](int64_t c) { return c < static_cast<int64_t>(names.size()) ? names[c] : std::to_string(c); };
-            std::printf("%lld,%s,%s", static_cast<long long>(i), name(best).c_str(),
-                        d.labels.empty() ? "" : name(d.labels[i]).c_str());
+            std::printf("%lld,%s", static_cast<long long>(i), name(best).c_str());
+            if (labeled) std::printf(",%s", name(d.labels[i]).c_str());
         } else {
             std::printf("%lld,%g", static_cast<long long>(i), r[0]);
         }

@@ -315,9 +315,11 @@ static ModelHandle* model_from_artifact(const ModelArtifact& a, Json info) {
 static Json classification_report(ModelHandle& m, const Dataset& raw, size_t roc_points) {
     if (m.model.loss() == LossKind::mse) fail("invalid_argument", "evaluate: the model does a regression; reports are for classifiers");
     if (raw.size() == 0) fail("invalid_argument", "evaluate: dataset '" + raw.name + "' is empty");
-    Tensor p = m.model.predict_proba(m.pre.input_shape.empty() ? raw.features : m.pre.apply(raw.features));
+    // Matched to the model by name first: columns in the model's order, labels numbered as the model's classes.
+    const Dataset d = m.pre.input_shape.empty() ? raw : m.pre.apply(raw);
+    Tensor p = m.model.predict_proba(d.features);
     std::vector<std::string> names = m.pre.schema.class_names.empty() ? raw.schema.class_names : m.pre.schema.class_names;
-    return evaluate_classification(raw.labels, p, names).to_json(roc_points);
+    return evaluate_classification(d.labels, p, names).to_json(roc_points);
 }
 
 static ModelHandle* model_deserialize(const val& bytes) {

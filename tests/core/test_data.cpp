@@ -52,6 +52,22 @@ TEST(Csv, IntegerLabelsInNumericOrderAndLabelByName) {
     EXPECT_FLOAT_EQ(ds.features.at({3, 1}), 8.0f);
 }
 
+// New data usually comes without its label: with label_optional, a header without the label column is all features.
+TEST(Csv, LabelOptionalLoadsDataWithoutLabels) {
+    Dataset live = load_csv("x1,x2\n1,2\n3,4\n", "live.csv", {.label_column = "y", .label_optional = true});
+    EXPECT_EQ(live.schema.feature_names, (std::vector<std::string>{"x1", "x2"}));
+    EXPECT_TRUE(live.labels.empty());
+    EXPECT_TRUE(live.schema.label_name.empty());
+    EXPECT_FLOAT_EQ(live.features.at({1, 1}), 4.0f);
+    Dataset one = load_csv("x1\n7\n", "one.csv", {.label_column = "y", .label_optional = true});
+    EXPECT_EQ(one.features.shape(), (Shape{1, 1}));
+    // With the column present, it is the label as usual; without label_optional its absence is an error.
+    Dataset labeled = load_csv("x1,y,x2\n1,a,2\n", "l.csv", {.label_column = "y", .label_optional = true});
+    EXPECT_EQ(labeled.schema.class_names, (std::vector<std::string>{"a"}));
+    EXPECT_EQ(labeled.schema.feature_names, (std::vector<std::string>{"x1", "x2"}));
+    EXPECT_THROW(load_csv("x1,x2\n1,2\n", "live.csv", {.label_column = "y"}), Error);
+}
+
 TEST(Csv, Regression) {
     Dataset ds = load_csv("x,price\n1,10.5\n2,20.25\n", "houses.csv", {.task = Task::regression});
     EXPECT_EQ(ds.schema.task, Task::regression);

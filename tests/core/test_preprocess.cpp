@@ -129,6 +129,50 @@ TEST(Standardize, FitOnTrainAppliedFromJson) {
     }
 }
 
+// Data from another file is matched to the model by name before it is standardized: columns in the model's order
+// (extras dropped), labels numbered as the model's classes. The oracle is the model's own data, row by row.
+TEST(Standardize, DatasetsAreMatchedToTheModelByName) {
+    Dataset train = load_csv("a,b,c,y\n1,10,100,cat\n2,20,200,dog\n3,30,300,eel\n4,40,400,dog\n", "train.csv");
+    Preprocessing p = fit_preprocessing(train);
+    Dataset want = p.apply(train);
+    // The same rows with the columns reordered, one extra column, and only two of the classes.
+    Dataset other = load_csv("y,c,extra,a,b\ndog,200,9,2,20\neel,300,9,3,30\ndog,400,9,4,40\n", "other.csv",
+                             {.label_column = "y"});
+    ASSERT_EQ(other.labels, (std::vector<int32_t>{0, 1, 0}));  // numbered among its own classes: dog 0, eel 1
+    Dataset got = p.apply(other);
+    EXPECT_EQ(got.labels, (std::vector<int32_t>{1, 2, 1}));
+    EXPECT_EQ(got.schema.class_names, train.schema.class_names);
+    ASSERT_EQ(got.features.shape(), (Shape{3, 3}));
+    for (int64_t r = 0; r < 3; ++r)
+        for (int64_t c = 0; c < 3; ++c) EXPECT_FLOAT_EQ(got.features.at({r, c}), want.features.at({r + 1, c})) << r << "," << c;
+    // New data without labels: the same features, no labels.
+    Dataset live = p.apply(load_csv("c,b,a\n300,30,3\n", "live.csv", {.label_column = "y", .label_optional = true}));
+    EXPECT_TRUE(live.labels.empty());
+    for (int64_t c = 0; c < 3; ++c) EXPECT_FLOAT_EQ(live.features.at({0, c}), want.features.at({2, c}));
+    // A missing column, or a class the model does not know, is named.
+    try {
+        p.apply(load_csv("a,c,y\n1,2,cat\n", "short.csv"));
+        ADD_FAILURE() << "a missing column was accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), "shape_mismatch");
+        EXPECT_NE(std::string(e.what()).find("short.csv: the model's input column 'b' is missing"), std::string::npos) << e.what();
+    }
+    try {
+        p.apply(load_csv("a,b,c,y\n1,2,3,fox\n", "fox.csv"));
+        ADD_FAILURE() << "an unknown class was accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), "invalid_argument");
+        EXPECT_NE(std::string(e.what()).find("class 'fox' is not one the model knows (cat, dog, eel)"), std::string::npos) << e.what();
+    }
+    // Names that mean nothing to the model (typed arrays: feature_0..., labels 0, 1, ...) are taken by position.
+    Dataset arrays = train;
+    arrays.schema.feature_names = {"feature_0", "feature_1", "feature_2"};
+    arrays.schema.class_names = {"0", "1", "2"};
+    Dataset by_position = p.apply(arrays);
+    EXPECT_EQ(by_position.labels, train.labels);
+    for (int64_t i = 0; i < 12; ++i) EXPECT_FLOAT_EQ(by_position.features.data()[i], want.features.data()[i]);
+}
+
 TEST(Standardize, ImagesPerChannel) {
     Dataset ds;
     ds.features = Tensor::from({2, 1, 2, 2}, {0, 10, 2, 10, 4, 30, 6, 30});

@@ -175,3 +175,67 @@ TEST(TrainCli, EvalReportAgreesWithPredictions) {
     EXPECT_NE(text.out.find("versicolor"), std::string::npos) << text.out;
     fs::remove_all(dir);
 }
+
+// Data from another file is matched to the model by name: a test file holding one class (which it numbers 0 among
+// its own classes), with its columns in another order, scores as those rows do in the model's own data; a file
+// without the label column is new data that `predict` scores and `eval` refuses. Oracle: predict on iris.
+TEST(TrainCli, OtherFilesAreMatchedToTheModelByName) {
+    if (!cairn_binary_built()) GTEST_SKIP() << "build the cairn target first";
+    char tmpl[] = "/tmp/cairn_match_XXXXXX";
+    const std::string dir = ::mkdtemp(tmpl), model = dir + "/m.safetensors";
+    ASSERT_EQ(cairn_cli("train iris -q --epochs 2 --seed 3 -o " + model).status, 0);
+    CliRun all = cairn_cli("predict " + model + " iris");
+    ASSERT_EQ(all.status, 0) << all.out;
+    std::vector<std::vector<std::string>> rows;  // index,predicted,label,p_setosa,p_versicolor,p_virginica
+    std::istringstream lines(all.out);
+    for (std::string line; std::getline(lines, line);) {
+        rows.emplace_back();
+        std::istringstream cells(line);
+        for (std::string c; std::getline(cells, c, ',');) rows.back().push_back(c);
+    }
+    ASSERT_EQ(rows.size(), 151u);
+    std::ifstream iris_in(std::string(CAIRN_SOURCE_DIR) + "/assets/datasets/iris.csv");
+    std::vector<std::vector<std::string>> iris;  // sepal_length,sepal_width,petal_length,petal_width,species
+    for (std::string line; std::getline(iris_in, line);) {
+        iris.emplace_back();
+        std::istringstream cells(line);
+        for (std::string c; std::getline(cells, c, ',');) iris.back().push_back(c);
+    }
+    ASSERT_EQ(iris.size(), 151u);
+    ASSERT_EQ(iris[0][4], "species");
+
+    std::ofstream virginica(dir + "/virginica.csv"), live(dir + "/live.csv");
+    virginica << "species,petal_width,petal_length,sepal_width,sepal_length\n";
+    live << "petal_length,sepal_length,petal_width,sepal_width\n";
+    int right = 0, n = 0;
+    std::vector<size_t> virginica_rows;
+    for (size_t i = 1; i < iris.size(); ++i) {
+        const auto& r = iris[i];
+        if (r[4] == "virginica") {
+            virginica << r[4] << "," << r[3] << "," << r[2] << "," << r[1] << "," << r[0] << "\n";
+            ++n;
+            right += rows[i][1] == "virginica";
+        }
+        if (i <= 5) live << r[2] << "," << r[0] << "," << r[3] << "," << r[1] << "\n";
+    }
+    virginica.close();
+    live.close();
+    ASSERT_EQ(n, 50);
+    CliRun json = cairn_cli("eval " + model + " " + dir + "/virginica.csv --json");
+    ASSERT_EQ(json.status, 0) << json.out;
+    const Json rep = Json::parse(json.out);
+    EXPECT_NEAR(rep["accuracy"].get<double>(), right / 50.0, 1e-12);
+    EXPECT_EQ(rep["classes"][2]["support"], 50);
+    EXPECT_GT(right, 25) << "a model this bad says little";
+
+    CliRun scored = cairn_cli("predict " + model + " " + dir + "/live.csv");
+    ASSERT_EQ(scored.status, 0) << scored.out;
+    std::string expected = "index,predicted,p_setosa,p_versicolor,p_virginica\n";
+    for (size_t i = 1; i <= 5; ++i)
+        expected += std::to_string(i - 1) + "," + rows[i][1] + "," + rows[i][3] + "," + rows[i][4] + "," + rows[i][5] + "\n";
+    EXPECT_EQ(scored.out, expected);
+    CliRun refused = cairn_cli("eval " + model + " " + dir + "/live.csv");
+    EXPECT_EQ(refused.status, 1);
+    EXPECT_NE(refused.out.find("has no labels (no column 'species')"), std::string::npos) << refused.out;
+    fs::remove_all(dir);
+}

@@ -70,6 +70,17 @@ test('training: progress per epoch, learns iris, predict single and batch agree'
     for (let i = 0; i < n; i++) assert.ok(Math.abs(probs[i * 3] + probs[i * 3 + 1] + probs[i * 3 + 2] - 1) < 1e-5);
     assert.ok(accuracy([...model.predictClass(x)], y) >= 0.9);
     assert.ok(Math.abs(report.accuracy - accuracy([...model.predictClass(x)], y)) < 1e-12);
+    // A file of virginica alone, columns reordered: matched to the model by name, it scores as those rows do above.
+    const lines = IRIS_CSV.trim().split('\n');
+    const reordered = ['species,petal_width,petal_length,sepal_width,sepal_length',
+        ...lines.slice(1).filter((l) => l.endsWith('virginica')).map((l) => l.split(',').reverse().join(','))].join('\n');
+    const virginica = await cairn.datasets.fromCSV(reordered, { name: 'virginica', label: 'species' });
+    const sub = model.evaluate(virginica);
+    const predicted = [...model.predictClass(x)];
+    const wantRight = y.reduce((k, c, i) => k + (c === 2 && predicted[i] === 2 ? 1 : 0), 0);
+    assert.equal(sub.n, 50);
+    assert.ok(Math.abs(sub.accuracy - wantRight / 50) < 1e-12, `${sub.accuracy} vs ${wantRight / 50}`);
+    virginica.dispose();
     const one = model.predict(x.subarray(4 * 10, 4 * 11));
     assert.deepEqual([...one], [...probs.subarray(30, 33)]);
     assert.throws(() => model.predict(new Float32Array(5)), (e) => e.code === 'shape_mismatch' && /4/.test(e.message));
