@@ -234,6 +234,8 @@ Tensor features_by_name(const Dataset& ds, const std::vector<std::string>& want)
     // Names that say nothing about the model's columns ("feature_0", ... of typed arrays) leave the order as it is.
     const bool any_shared = std::any_of(want.begin(), want.end(),
                                         [&](const std::string& w) { return std::find(have.begin(), have.end(), w) != have.end(); });
+    if (!any_shared && have.size() != want.size())
+        fail("shape_mismatch", ds.name + ": expected the columns " + joined(want) + ", got " + joined(have));
     if (!any_shared) return ds.features;
     std::vector<int64_t> col;
     for (const std::string& name : want) {
@@ -279,7 +281,7 @@ std::vector<int32_t> labels_by_name(const Dataset& ds, const std::vector<std::st
 
 }  // namespace
 
-Dataset Preprocessing::apply(const Dataset& ds) const {
+Dataset match_schema(const Dataset& ds, const Schema& schema) {
     Dataset out = ds;
     if (!schema.feature_names.empty() && !ds.schema.feature_names.empty()) {
         out.features = features_by_name(ds, schema.feature_names);
@@ -290,6 +292,11 @@ Dataset Preprocessing::apply(const Dataset& ds) const {
         out.labels = labels_by_name(ds, schema.class_names);
         out.schema.class_names = schema.class_names;
     }
+    return out;
+}
+
+Dataset Preprocessing::apply(const Dataset& ds) const {
+    Dataset out = match_schema(ds, schema);
     out.features = apply(out.features);
     return out;
 }

@@ -60,12 +60,15 @@ struct Preprocessing {
 
     // Returns standardized copies; checks the input's sample shape against input_shape ("shape_mismatch").
     Tensor apply(const Tensor& features) const;
-    // The same on a dataset, first matched to the model by name: its columns are taken in the model's order (extra
-    // ones dropped; a missing one is "shape_mismatch") and its labels re-numbered to the model's classes (a class
-    // the model does not know is "invalid_argument"). Names that match none of the model's ("feature_0", or labels
-    // "0", "1", ... from typed arrays) are taken by position.
+    // The same on a dataset, first matched to the model's schema (match_schema).
     Dataset apply(const Dataset& ds) const;
 };
+
+// A dataset matched by name to a schema (a model's, or a reference dataset's): its columns are taken in the schema's
+// order (extra ones dropped; a missing one is "shape_mismatch") and its labels re-numbered to the schema's classes
+// (a class it does not know is "invalid_argument"). Names that match none of the schema's ("feature_0", or labels
+// "0", "1", ... from typed arrays) are taken by position.
+Dataset match_schema(const Dataset& ds, const Schema& schema);
 
 struct PreprocessDesc {
     bool no_standardize = false;  // record the schema only

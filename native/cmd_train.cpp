@@ -557,6 +557,42 @@ void cmd_predict(const EvalArgs& a) {
 }
 
 //-----------------------------------------------------------------------------
+// [SECTION] drift
+//-----------------------------------------------------------------------------
+
+struct DriftArgs {
+    std::string reference, live, label;
+    int bins = 0;
+    double threshold = 0;
+    bool json = false;
+};
+
+// Live data against a reference (usually the training data), feature by feature (core/metrics.h, Drift). The live
+// file may lack the label column and order its columns differently: it is matched to the reference by name.
+void cmd_drift(const DriftArgs& a) {
+    Dataset ref = load_dataset(a.reference, a.label, false);
+    const std::string label = a.label.empty() ? ref.schema.label_name : a.label;
+    Dataset live = match_schema(label.empty() ? load_dataset(a.live, a.label, false) : load_dataset(a.live, label, false, true), ref.schema);
+    DriftDesc desc;
+    desc.bins = a.bins;
+    desc.psi_threshold = a.threshold;
+    DriftReport r = compute_drift(ref.features, live.features, ref.schema.feature_names, desc);
+    if (a.json) {
+        std::printf("%s\n", r.to_json().dump(1).c_str());
+        return;
+    }
+    size_t w = 8;
+    for (const FeatureDrift& f : r.features) w = std::max(w, std::min<size_t>(f.name.size(), 32) + 1);
+    std::printf("%lld reference and %lld live samples\n\n%-*s %8s %8s %12s %12s\n", static_cast<long long>(r.reference_n),
+                static_cast<long long>(r.live_n), static_cast<int>(w), "feature", "psi", "ks", "ref. mean", "live mean");
+    for (const FeatureDrift& f : r.features)
+        std::printf("%-*.32s %8.4f %8.4f %12.5g %12.5g%s\n", static_cast<int>(w), f.name.c_str(), f.psi, f.ks,
+                    f.reference_mean, f.live_mean, f.drifted ? "  drifted" : "");
+    std::printf("\n%lld of %zu features drifted (PSI > %g; below 0.1 is stable, 0.1-0.25 a moderate shift)\n",
+                static_cast<long long>(r.drifted), r.features.size(), a.threshold > 0 ? a.threshold : 0.25);
+}
+
+//-----------------------------------------------------------------------------
 // [SECTION] Registration
 //-----------------------------------------------------------------------------
 
@@ -614,6 +650,16 @@ const bool registered = add_commands(100, [](CLI::App& app) {
     model_on_data("eval", "Evaluate a saved model on a dataset: loss, accuracy, per-class scores, AUC, confusion matrix", e, cmd_eval)
         ->add_flag("--json", e.json, "The full report as JSON (classification: with ROC curves; regression: mse, mae, r2)");
     model_on_data("predict", "Print a saved model's predictions for a dataset as CSV", p, cmd_predict);
+
+    static DriftArgs dr;
+    auto* drift = app.add_subcommand("drift", "Compare live data with a reference, feature by feature (PSI, KS)");
+    drift->add_option("reference", dr.reference, "Reference dataset, usually the training data (as for train)")->required();
+    drift->add_option("live", dr.live, "Live data: a CSV with the reference's columns, the label column optional")->required();
+    drift->add_option("--label", dr.label, "CSV label column (default: the reference's last)");
+    drift->add_option("--bins", dr.bins, "Quantile bins for PSI (default 10)")->check(number_check(2, 1000, false, "2 to 1000 bins"));
+    drift->add_option("--threshold", dr.threshold, "PSI above which a feature counts as drifted (default 0.25)")->check(positive());
+    drift->add_flag("--json", dr.json, "The report as JSON");
+    drift->callback([] { cmd_drift(dr); });
 });
 
 }  // namespace

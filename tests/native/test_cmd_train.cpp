@@ -1,5 +1,6 @@
-// `cairn train` and `cairn eval` as a user would run them: an image folder (one sub-folder per class), bad option
-// values, outputs through pipes and links, and the evaluation report checked against `cairn predict`.
+// `cairn train`, `eval`, `predict` and `drift` as a user would run them: an image folder (one sub-folder per class),
+// bad option values, outputs through pipes and links, the evaluation report checked against `cairn predict`, and
+// other files (another column order, one class, no labels) matched to the model or the reference by name.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -237,5 +238,46 @@ TEST(TrainCli, OtherFilesAreMatchedToTheModelByName) {
     CliRun refused = cairn_cli("eval " + model + " " + dir + "/live.csv");
     EXPECT_EQ(refused.status, 1);
     EXPECT_NE(refused.out.find("has no labels (no column 'species')"), std::string::npos) << refused.out;
+    fs::remove_all(dir);
+}
+
+// `cairn drift` matches the live file to the reference by name: the same rows with the columns reordered and no
+// label give the report of the rows as they are, and a feature moved by a constant is the one flagged.
+TEST(TrainCli, DriftMatchesColumnsByNameAndFlagsTheShiftedFeature) {
+    if (!cairn_binary_built()) GTEST_SKIP() << "build the cairn target first";
+    char tmpl[] = "/tmp/cairn_drift_XXXXXX";
+    const std::string dir = ::mkdtemp(tmpl);
+    std::ifstream iris_in(std::string(CAIRN_SOURCE_DIR) + "/assets/datasets/iris.csv");
+    std::ofstream same(dir + "/same.csv"), moved(dir + "/moved.csv");
+    same << "petal_width,sepal_length,petal_length,sepal_width\n";
+    moved << "sepal_length,sepal_width,petal_length,petal_width,species\n";
+    std::string line;
+    std::getline(iris_in, line);
+    while (std::getline(iris_in, line)) {
+        std::vector<std::string> f;
+        std::istringstream cells(line);
+        for (std::string c; std::getline(cells, c, ',');) f.push_back(c);
+        same << f[3] << "," << f[0] << "," << f[2] << "," << f[1] << "\n";
+        moved << f[0] << "," << f[1] << "," << std::stod(f[2]) + 2.0 << "," << f[3] << "," << f[4] << "\n";
+    }
+    same.close();
+    moved.close();
+    CliRun a = cairn_cli("drift iris " + dir + "/same.csv --json"), b = cairn_cli("drift iris iris --json");
+    ASSERT_EQ(a.status, 0) << a.out;
+    ASSERT_EQ(b.status, 0) << b.out;
+    EXPECT_EQ(Json::parse(a.out), Json::parse(b.out));
+    EXPECT_EQ(Json::parse(a.out)["drifted"], 0);
+    EXPECT_EQ(Json::parse(a.out)["max_ks"], 0.0);
+    const Json m = Json::parse(cairn_cli("drift iris " + dir + "/moved.csv --json").out);
+    ASSERT_EQ(m["features"].size(), 4u);
+    for (const Json& f : m["features"]) {
+        const bool shifted = f["name"] == "petal_length";
+        EXPECT_EQ(f["drifted"].get<bool>(), shifted) << f.dump();
+        if (shifted) EXPECT_NEAR(f["live_mean"].get<double>() - f["reference_mean"].get<double>(), 2.0, 1e-4);
+    }
+    CliRun text = cairn_cli("drift iris " + dir + "/moved.csv");
+    EXPECT_NE(text.out.find("1 of 4 features drifted"), std::string::npos) << text.out;
+    CliRun bad = cairn_cli("drift iris iris --bins 1");
+    EXPECT_NE(bad.out.find("--bins: expected 2 to 1000 bins, got '1'"), std::string::npos) << bad.out;
     fs::remove_all(dir);
 }
