@@ -199,6 +199,8 @@ test('Space on the Train panel trains in the page, a few batches per frame, with
 
 test('Open CSV on the Data panel: a bad file is named by line and column, a good one joins the list selected for training', async () => {
   const { context, page } = await openDashboard({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 });
+  // The page's host (dashboard_host.mjs: the file input, the IndexedDB registry) connects after the first frames.
+  await page.waitForFunction(() => window.cairnDashboard, null, { timeout: 60000 });
   const status = () => page.evaluate(() => window.cairnDashboard.status());
   const before = (await status()).datasets;
   assert.ok(before.includes('iris'), JSON.stringify(before));
