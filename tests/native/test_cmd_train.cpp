@@ -30,6 +30,25 @@ void write_pgm(const std::string& path, bool bright, Rng& rng) {
     }
 }
 
+// Rows of a simple CSV (no quoting: what `cairn predict` prints, the bundled iris file), the header first.
+std::vector<std::vector<std::string>> csv_rows(std::istream& in) {
+    std::vector<std::vector<std::string>> rows;
+    for (std::string line; std::getline(in, line);) {
+        rows.emplace_back();
+        std::istringstream cells(line);
+        for (std::string c; std::getline(cells, c, ',');) rows.back().push_back(c);
+    }
+    return rows;
+}
+std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
+    std::istringstream in(text);
+    return csv_rows(in);
+}
+std::vector<std::vector<std::string>> iris_rows() {  // sepal_length,sepal_width,petal_length,petal_width,species
+    std::ifstream in(std::string(CAIRN_SOURCE_DIR) + "/assets/datasets/iris.csv");
+    return csv_rows(in);
+}
+
 struct ImageFolderCli : ::testing::Test {
     std::string dir;
     void SetUp() override {
@@ -141,14 +160,10 @@ TEST(TrainCli, EvalReportAgreesWithPredictions) {
     std::vector<std::vector<int64_t>> confusion(3, std::vector<int64_t>(3, 0));
     std::vector<int> label;
     std::vector<std::vector<double>> prob(3);
-    std::istringstream rows(pred.out);
-    std::string line;
-    std::getline(rows, line);  // index,predicted,label,p_setosa,...
-    while (std::getline(rows, line)) {
-        std::vector<std::string> f;
-        std::istringstream cells(line);
-        for (std::string c; std::getline(cells, c, ',');) f.push_back(c);
-        ASSERT_EQ(f.size(), 6u) << line;
+    const auto rows = csv_rows(pred.out);  // index,predicted,label,p_setosa,...
+    for (size_t r = 1; r < rows.size(); ++r) {
+        const std::vector<std::string>& f = rows[r];
+        ASSERT_EQ(f.size(), 6u) << r;
         label.push_back(static_cast<int>(index_of(f[2])));
         ++confusion[static_cast<size_t>(label.back())][static_cast<size_t>(index_of(f[1]))];
         for (int c = 0; c < 3; ++c) prob[static_cast<size_t>(c)].push_back(std::stod(f[3 + static_cast<size_t>(c)]));
@@ -187,21 +202,9 @@ TEST(TrainCli, OtherFilesAreMatchedToTheModelByName) {
     ASSERT_EQ(cairn_cli("train iris -q --epochs 2 --seed 3 -o " + model).status, 0);
     CliRun all = cairn_cli("predict " + model + " iris");
     ASSERT_EQ(all.status, 0) << all.out;
-    std::vector<std::vector<std::string>> rows;  // index,predicted,label,p_setosa,p_versicolor,p_virginica
-    std::istringstream lines(all.out);
-    for (std::string line; std::getline(lines, line);) {
-        rows.emplace_back();
-        std::istringstream cells(line);
-        for (std::string c; std::getline(cells, c, ',');) rows.back().push_back(c);
-    }
+    const auto rows = csv_rows(all.out);  // index,predicted,label,p_setosa,p_versicolor,p_virginica
     ASSERT_EQ(rows.size(), 151u);
-    std::ifstream iris_in(std::string(CAIRN_SOURCE_DIR) + "/assets/datasets/iris.csv");
-    std::vector<std::vector<std::string>> iris;  // sepal_length,sepal_width,petal_length,petal_width,species
-    for (std::string line; std::getline(iris_in, line);) {
-        iris.emplace_back();
-        std::istringstream cells(line);
-        for (std::string c; std::getline(cells, c, ',');) iris.back().push_back(c);
-    }
+    const auto iris = iris_rows();
     ASSERT_EQ(iris.size(), 151u);
     ASSERT_EQ(iris[0][4], "species");
 
@@ -247,16 +250,12 @@ TEST(TrainCli, DriftMatchesColumnsByNameAndFlagsTheShiftedFeature) {
     if (!cairn_binary_built()) GTEST_SKIP() << "build the cairn target first";
     char tmpl[] = "/tmp/cairn_drift_XXXXXX";
     const std::string dir = ::mkdtemp(tmpl);
-    std::ifstream iris_in(std::string(CAIRN_SOURCE_DIR) + "/assets/datasets/iris.csv");
     std::ofstream same(dir + "/same.csv"), moved(dir + "/moved.csv");
     same << "petal_width,sepal_length,petal_length,sepal_width\n";
     moved << "sepal_length,sepal_width,petal_length,petal_width,species\n";
-    std::string line;
-    std::getline(iris_in, line);
-    while (std::getline(iris_in, line)) {
-        std::vector<std::string> f;
-        std::istringstream cells(line);
-        for (std::string c; std::getline(cells, c, ',');) f.push_back(c);
+    const auto iris = iris_rows();
+    for (size_t r = 1; r < iris.size(); ++r) {
+        const std::vector<std::string>& f = iris[r];
         same << f[3] << "," << f[0] << "," << f[2] << "," << f[1] << "\n";
         moved << f[0] << "," << f[1] << "," << std::stod(f[2]) + 2.0 << "," << f[3] << "," << f[4] << "\n";
     }
