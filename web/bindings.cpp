@@ -191,14 +191,27 @@ struct DatasetHandle {
     val labels() const {
         return val::global("Int32Array").new_(emscripten::typed_memory_view(ds.labels.size(), ds.labels.data())).call<val>("slice");
     }
+    // This dataset as the reference; `live` matched to it by name (core/preprocess.h match_schema).
+    std::string drift(const DatasetHandle& live, int bins, double threshold) const {
+        return guard([&] {
+            DriftDesc desc;
+            desc.bins = bins;
+            desc.psi_threshold = threshold;
+            const Dataset matched = match_schema(live.ds, ds.schema);
+            return compute_drift(ds.features, matched.features, ds.schema.feature_names, desc).to_json().dump();
+        });
+    }
 };
 
-// opts: {"label": column, "task": "classification"|"regression", "delimiter": ","}
+// opts: {"label": column, "labelOptional": bool, "task": "classification"|"regression", "delimiter": ","}
 static DatasetHandle* dataset_from_csv(const std::string& text, const std::string& source, const std::string& opts_json) {
     return guard([&]() -> DatasetHandle* {
         Json o = parse_json(opts_json, "dataset options");
         CsvDesc d;
         d.label_column = o.value("label", "");
+        d.label_optional = o.value("labelOptional", false);
+        if (d.label_optional && d.label_column.empty())
+            fail("invalid_argument", "dataset options: labelOptional needs label (the column that may be missing)");
         if (o.value("task", "classification") == "regression") d.task = Task::regression;
         std::string delim = o.value("delimiter", "");
         if (delim.size() > 1) fail("invalid_argument", "dataset options: delimiter must be one character, got '" + delim + "'");
@@ -618,7 +631,8 @@ EMSCRIPTEN_BINDINGS(cairn) {
         .function("info", +[](const DatasetHandle& d) { return d.info(); })
         .function("fingerprint", &DatasetHandle::fingerprint)
         .function("features", &DatasetHandle::features)
-        .function("labels", &DatasetHandle::labels);
+        .function("labels", &DatasetHandle::labels)
+        .function("drift", &DatasetHandle::drift);
     function("datasetFromCSV", &dataset_from_csv, allow_raw_pointers());
     function("datasetBundled", &dataset_bundled, allow_raw_pointers());
     function("datasetBundledNames", &dataset_bundled_names);

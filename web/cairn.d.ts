@@ -59,6 +59,8 @@ export interface CsvOptions {
     name?: string;
     /** Label column (default: the last). */
     label?: string;
+    /** With `label`: a file without that column is new data, every column a feature and no labels (to predict, or to check for drift). */
+    labelOptional?: boolean;
     task?: 'classification' | 'regression';
     delimiter?: string;
 }
@@ -101,7 +103,22 @@ export class Dataset extends Handle {
     fingerprint(): string;
     features(): Float32Array;
     labels(): Int32Array;
+    /** This dataset as the reference (usually the training data) against `live`, feature by feature; `live` is
+     *  matched to it by column name and may lack the label column (CsvOptions.labelOptional). A feature drifts when
+     *  its PSI exceeds `threshold` (default 0.25; `bins` quantile bins, default 10). */
+    drift(live: Dataset, options?: { bins?: number; threshold?: number }): DriftReport;
     toArrays(): Required<Omit<ArraysInput, 'features' | 'labels'>> & { features: Float32Array; labels: Int32Array };
+}
+
+export interface DriftReport {
+    kind: 'drift';
+    reference_n: number;
+    live_n: number;
+    /** Features whose PSI exceeds the threshold. */
+    drifted: number;
+    max_psi: number;
+    max_ks: number;
+    features: { name: string; psi: number | null; ks: number | null; reference_mean: number | null; live_mean: number | null; drifted: boolean }[];
 }
 
 export interface EpochStats {

@@ -524,6 +524,11 @@ export class Dataset extends Handle {
     labels() {
         return this._handle().labels();
     }
+    // This dataset as the reference (usually the training data), `live` matched to it by column name.
+    drift(live, { bins = 0, threshold = 0 } = {}) {
+        if (!(live instanceof Dataset)) throw new CairnError('invalid_argument', 'drift: live must be a Dataset');
+        return JSON.parse(this.cairn.invoke(this._handle(), 'drift', live._handle(), bins, threshold));
+    }
     // The plain-data form that crosses to a worker (or is kept by the page).
     toArrays() {
         return {

@@ -81,6 +81,22 @@ test('training: progress per epoch, learns iris, predict single and batch agree'
     assert.equal(sub.n, 50);
     assert.ok(Math.abs(sub.accuracy - wantRight / 50) < 1e-12, `${sub.accuracy} vs ${wantRight / 50}`);
     virginica.dispose();
+    // Drift: live rows without labels and in another column order, matched to the reference by name; the same
+    // rows drift nowhere, and a feature moved by a constant is the only one flagged.
+    const live = (shift) => ['petal_length,sepal_length,petal_width,sepal_width',
+        ...lines.slice(1).map((l) => { const f = l.split(','); return [Number(f[2]) + shift, f[0], f[3], f[1]].join(','); })].join('\n');
+    const same = await cairn.datasets.fromCSV(live(0), { name: 'same', label: 'species', labelOptional: true });
+    const moved = await cairn.datasets.fromCSV(live(2), { name: 'moved', label: 'species', labelOptional: true });
+    assert.equal(same.labels().length, 0);
+    const still = ds.drift(same);
+    assert.equal(still.drifted, 0);
+    assert.equal(still.max_ks, 0);
+    const shifted = ds.drift(moved);
+    assert.deepEqual(shifted.features.filter((f) => f.drifted).map((f) => f.name), ['petal_length']);
+    assert.throws(() => ds.drift(moved, { bins: 1 }), (e) => e.code === 'invalid_argument' && /bins/.test(e.message));
+    await assert.rejects(cairn.datasets.fromCSV('a,b\n1,2\n', { labelOptional: true }), (e) => e.code === 'invalid_argument');
+    same.dispose();
+    moved.dispose();
     const one = model.predict(x.subarray(4 * 10, 4 * 11));
     assert.deepEqual([...one], [...probs.subarray(30, 33)]);
     assert.throws(() => model.predict(new Float32Array(5)), (e) => e.code === 'shape_mismatch' && /4/.test(e.message));
