@@ -265,9 +265,15 @@ void plot(App& app, const char* id, const char* title, const std::vector<Series>
         lo = 1e30f, hi = -1e30f;
         for (auto& s : series)
             for (float v : *s.values) lo = std::min(lo, v), hi = std::max(hi, v);
-        if (!(lo < hi)) lo = 0, hi = 1;
-        float pad = (hi - lo) * 0.08f;
-        lo -= pad, hi += pad;
+        if (lo > hi) {
+            lo = 0, hi = 1;  // nothing plotted yet
+        } else {
+            if (lo == hi) lo -= 0.5f, hi += 0.5f;
+            // The margin keeps a curve off the frame, but not below zero when no value is negative (a loss).
+            const float pad = (hi - lo) * 0.08f;
+            lo = lo >= 0 ? std::max(0.0f, lo - pad) : lo - pad;
+            hi += pad;
+        }
     }
     for (auto& s : series) n = std::max(n, s.values->size());
     if (x_max <= 0) x_max = static_cast<float>(std::max<size_t>(n, 2) - 1);
@@ -279,10 +285,12 @@ void plot(App& app, const char* id, const char* title, const std::vector<Series>
         std::snprintf(lab, sizeof lab, "%.2f", lo + (hi - lo) * g / 4.0f);
         dl->AddText(g_fonts.small, g_fonts.small->FontSize, ImVec2(p0.x + S(6), y - S(7)), IM_COL32(150, 156, 166, 255), lab);
     }
+    // A series without xs has one value per epoch, counted from 1 as the tooltip and the run status count them.
+    const bool per_epoch = series.empty() || series[0].xs == nullptr;
     char xl[32];
-    std::snprintf(xl, sizeof xl, "%g", x_max);
+    std::snprintf(xl, sizeof xl, "%g", per_epoch ? x_max + 1 : x_max);
     dl->AddText(g_fonts.small, g_fonts.small->FontSize, ImVec2(b.x - S(18), b.y + S(3)), IM_COL32(150, 156, 166, 255), xl);
-    dl->AddText(g_fonts.small, g_fonts.small->FontSize, ImVec2(a.x, b.y + S(3)), IM_COL32(150, 156, 166, 255), "0");
+    dl->AddText(g_fonts.small, g_fonts.small->FontSize, ImVec2(a.x, b.y + S(3)), IM_COL32(150, 156, 166, 255), per_epoch ? "1" : "0");
     auto map = [&](float x, float v) {
         return ImVec2(a.x + (b.x - a.x) * (x_max > 0 ? x / x_max : 0), b.y - (b.y - a.y) * (v - lo) / (hi - lo));
     };
@@ -317,7 +325,7 @@ void plot(App& app, const char* id, const char* title, const std::vector<Series>
         dl->AddLine(ImVec2(lx, p0.y + S(12)), ImVec2(lx + S(12), p0.y + S(12)), to_u32(it->color), S(3));
         lx -= S(10);
     }
-    if (hovered && n > 0 && series[0].xs == nullptr) {
+    if (hovered && n > 0 && per_epoch) {
         float mx = ImGui::GetIO().MousePos.x;
         int i = static_cast<int>(std::round((mx - a.x) / (b.x - a.x) * x_max));
         if (i >= 0 && i < static_cast<int>(n)) {
@@ -511,7 +519,9 @@ void architecture_editor(App& app) {
             ImGui::TableNextColumn();
             ImGui::SetNextItemWidth(-1);
             if (l.kind == LayerKind::flatten) ImGui::TextDisabled("-");
-            else if (ImGui::InputInt("##size", &l.size, 0)) l.size = std::clamp(l.size, 1, l.kind == LayerKind::dropout ? 95 : 4096);
+            else if (ImGui::InputScalar("##size", ImGuiDataType_S32, &l.size, nullptr, nullptr,
+                                        l.kind == LayerKind::dropout ? "%d%%" : "%d"))
+                l.size = std::clamp(l.size, 1, l.kind == LayerKind::dropout ? 95 : 4096);
             if (ImGui::IsItemHovered())
                 ImGui::SetTooltip("%s", l.kind == LayerKind::dense ? "units" : l.kind == LayerKind::conv2d ? "filters (3x3)"
                                         : l.kind == LayerKind::maxpool ? "window" : l.kind == LayerKind::dropout ? "drop %" : "");
