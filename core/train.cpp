@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/loss.h"
+#include "core/metrics.h"
 #include "core/parallel.h"
 #include "core/preprocess.h"
 #include "core/random.h"
@@ -83,14 +84,15 @@ Batch gather(const Dataset& d, const Tensor& features, const int64_t* idx, int64
     return b;
 }
 
+// The predicted class of one row of a batch's outputs (classification only): the argmax, or for one logit its sign.
+int32_t predicted_class(const float* row, int64_t k) {
+    return k == 1 ? (row[0] > 0 ? 1 : 0) : static_cast<int32_t>(std::max_element(row, row + k) - row);
+}
+
 // Correct predictions in a batch (classification only).
-int64_t count_correct(LossKind kind, const Tensor& out, const std::vector<int32_t>& labels) {
+int64_t count_correct(const Tensor& out, const std::vector<int32_t>& labels) {
     int64_t n = out.dim(0), k = out.dim(1), correct = 0;
-    for (int64_t i = 0; i < n; ++i) {
-        const float* r = out.data() + i * k;
-        int32_t pred = k == 1 ? (r[0] > 0 ? 1 : 0) : static_cast<int32_t>(std::max_element(r, r + k) - r);
-        correct += pred == labels[i];
-    }
+    for (int64_t i = 0; i < n; ++i) correct += predicted_class(out.data() + i * k, k) == labels[i];
     return correct;
 }
 
@@ -151,19 +153,44 @@ EvalResult evaluate(Model& model, const Dataset& data, const std::vector<int64_t
     EvalResult r;
     r.has_accuracy = has_accuracy(model, data);
     double loss = 0;
-    int64_t correct = 0, n = static_cast<int64_t>(idx->size());
+    const int64_t n = static_cast<int64_t>(idx->size());
+    std::vector<int32_t> y_true, y_pred;
     for (int64_t s = 0; s < n; s += batch) {
         int64_t count = std::min(batch, n - s);
         Batch b = gather(data, features, idx->data() + s, count);
         Tensor out = model.forward(b.x, false);
         loss += count * model_loss(model.loss(), out, b.labels.empty() ? nullptr : b.labels.data(),
                                    b.targets.defined() ? &b.targets : nullptr, nullptr);
-        if (r.has_accuracy) correct += count_correct(model.loss(), out, b.labels);
+        if (r.has_accuracy)
+            for (int64_t i = 0; i < count; ++i) {
+                y_pred.push_back(predicted_class(out.data() + i * out.dim(1), out.dim(1)));
+                y_true.push_back(b.labels[static_cast<size_t>(i)]);
+            }
     }
     r.samples = n;
     r.loss = n ? loss / n : 0;
-    r.accuracy = n ? static_cast<double>(correct) / n : 0;
+    if (r.has_accuracy && n) {
+        const int64_t k = std::max<int64_t>(model.num_outputs(), 2);  // a single logit scores two classes
+        const ConfusionMatrix cm = confusion_matrix(y_true, y_pred, k);
+        r.accuracy = accuracy(y_true, y_pred);
+        for (const ClassScores& c : per_class_scores(cm)) {
+            r.macro_precision += c.precision / static_cast<double>(k);
+            r.macro_recall += c.recall / static_cast<double>(k);
+            r.macro_f1 += c.f1 / static_cast<double>(k);
+        }
+    }
     return r;
+}
+
+Json EvalResult::to_json() const {
+    Json j = {{"loss", loss}, {"samples", samples}};
+    if (has_accuracy) {
+        j["accuracy"] = accuracy;
+        j["macro_precision"] = macro_precision;
+        j["macro_recall"] = macro_recall;
+        j["macro_f1"] = macro_f1;
+    }
+    return j;
 }
 
 //-----------------------------------------------------------------------------
@@ -243,7 +270,7 @@ bool Trainer::step() {
     last_loss_ = loss;
     loss_sum_ += loss * count;
     seen_ += count;
-    if (has_accuracy(model_, data_)) correct_ += count_correct(model_.loss(), out, b.labels);
+    if (has_accuracy(model_, data_)) correct_ += count_correct(out, b.labels);
     if (++batch_ == batches_) end_epoch();
     return !done_;
 }

@@ -51,12 +51,18 @@ TrainDesc resolve(const TrainDesc& d);
 
 struct EvalResult {
     double loss = 0;
-    double accuracy = 0;     // classification only
-    bool has_accuracy = false;
     int64_t samples = 0;
+    bool has_accuracy = false;  // classification only, as are the scores below
+    double accuracy = 0;
+    double macro_precision = 0, macro_recall = 0, macro_f1 = 0;  // as core/metrics.h's ClassificationReport
+
+    // What the registry records of one split ("train", "validation", "test"): {"loss", "samples"} and for a
+    // classifier "accuracy", "macro_precision", "macro_recall", "macro_f1". Every front end records its splits with
+    // it, so a registry column means the same whichever front end made the version.
+    Json to_json() const;
 };
 
-// Loss and accuracy of the model on (a subset of) a dataset; `indices` empty = every sample.
+// Loss, accuracy and macro scores of the model on (a subset of) a dataset; `indices` empty = every sample.
 EvalResult evaluate(Model& model, const Dataset& data, const std::vector<int64_t>& indices = {}, int64_t batch = 256);
 
 //-----------------------------------------------------------------------------
@@ -94,6 +100,9 @@ public:
     const std::vector<EpochStats>& history() const { return history_; }
     const TrainDesc& desc() const { return desc_; }
     size_t train_size() const { return train_idx_.size(); }
+    const std::vector<int64_t>& train_indices() const { return train_idx_; }  // rows of the training dataset
+    // Rows of the training dataset held out for validation; empty when a separate validation dataset was given.
+    const std::vector<int64_t>& validation_indices() const { return val_idx_; }
     size_t validation_size() const { return val_data_ == &data_ ? val_idx_.size() : static_cast<size_t>(val_data_ ? val_data_->size() : 0); }
     Optimizer& optimizer() { return opt_; }
 

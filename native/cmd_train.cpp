@@ -252,7 +252,6 @@ void progress_bar(const Trainer& t, double elapsed, bool tty) {
 struct Row {
     std::string name;
     EvalResult r;
-    double precision = 0, recall = 0, f1 = 0;  // macro averages; classification only
 };
 
 // The classification report of a model on prepared data (core/metrics.h), with the data's class names when they
@@ -267,16 +266,7 @@ ClassificationReport classification_report(Model& model, const Dataset& d) {
     return evaluate_classification(d.labels, p, names);
 }
 
-Row evaluate_row(const std::string& name, Model& model, const Dataset& d) {
-    Row row{name, evaluate(model, d)};
-    if (row.r.has_accuracy) {
-        ClassificationReport rep = classification_report(model, d);
-        row.precision = rep.macro_precision;
-        row.recall = rep.macro_recall;
-        row.f1 = rep.macro_f1;
-    }
-    return row;
-}
+Row evaluate_row(const std::string& name, Model& model, const Dataset& d) { return {name, evaluate(model, d)}; }
 
 void print_metrics_table(const std::vector<Row>& rows) {
     std::printf("\n%-14s %8s %9s %9s %9s %9s %9s\n", "split", "samples", "loss", "accuracy", "precision", "recall",
@@ -284,7 +274,7 @@ void print_metrics_table(const std::vector<Row>& rows) {
     for (const Row& r : rows) {
         std::printf("%-14s %8lld %9.4f", r.name.c_str(), static_cast<long long>(r.r.samples), r.r.loss);
         if (r.r.has_accuracy)
-            std::printf(" %9.4f %9.4f %9.4f %9.4f\n", r.r.accuracy, r.precision, r.recall, r.f1);
+            std::printf(" %9.4f %9.4f %9.4f %9.4f\n", r.r.accuracy, r.r.macro_precision, r.r.macro_recall, r.r.macro_f1);
         else
             std::printf(" %9s %9s %9s %9s\n", "-", "-", "-", "-");
     }
@@ -328,16 +318,7 @@ VersionDesc version_desc(const TrainArgs& a, const Trainer& trainer, const Datas
     v.training_history = training_history_json(trainer);
     v.training_history["seconds"] = seconds;
     v.metrics = Json::object();
-    for (const Row& row : rows) {
-        Json& m = v.metrics[row.name];
-        m = {{"loss", row.r.loss}, {"samples", row.r.samples}};
-        if (row.r.has_accuracy) {
-            m["accuracy"] = row.r.accuracy;
-            m["macro_precision"] = row.precision;  // the names of ClassificationReport and the JS API
-            m["macro_recall"] = row.recall;
-            m["macro_f1"] = row.f1;
-        }
-    }
+    for (const Row& row : rows) v.metrics[row.name] = row.r.to_json();
     v.notes = a.notes;
     v.created_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     return v;

@@ -399,21 +399,13 @@ struct TrainingHandle {
         return guard([&]() -> ModelHandle* {
             Json history = training_history_json(*trainer);
             Json metrics = Json::object();
-            auto eval = [&](const Dataset& d, const char* name) {
-                if (d.size() == 0) return;
-                EvalResult r = evaluate(model, d);
-                metrics[name] = {{"loss", r.loss}, {"samples", r.samples}};
-                if (r.has_accuracy) metrics[name]["accuracy"] = r.accuracy;
-            };
-            eval(train, "train");
-            eval(val, "validation");
-            eval(test, "test");
+            for (auto [d, name] : {std::pair{&train, "train"}, {&val, "validation"}, {&test, "test"}})
+                if (d->size()) metrics[name] = evaluate(model, *d).to_json();
             Json report;
             if (split.test.size() && model.loss() != LossKind::mse) {
                 Tensor p = model.predict_proba(test.features);
                 ClassificationReport r = evaluate_classification(test.labels, p, pre.schema.class_names);
-                for (auto [k, v] : {std::pair{"macro_precision", r.macro_precision}, {"macro_recall", r.macro_recall},
-                                    {"macro_f1", r.macro_f1}, {"log_loss", r.log_loss}, {"macro_auc", r.macro_auc}})
+                for (auto [k, v] : {std::pair{"log_loss", r.log_loss}, {"macro_auc", r.macro_auc}})
                     if (std::isfinite(v)) metrics["test"][k] = v;
                 report = r.to_json(50);
             }

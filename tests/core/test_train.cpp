@@ -164,6 +164,68 @@ TEST(Train, LearnsBlobsAndReportsHistory) {
     EXPECT_GE(evaluate(m, d).accuracy, 0.95);
 }
 
+// Macro precision, recall and F1 counted by hand from the model's own predictions: the oracle for evaluate().
+struct HandScores {
+    double accuracy = 0, precision = 0, recall = 0, f1 = 0;
+};
+HandScores hand_scores(Model& m, const Dataset& d, const std::vector<int64_t>& rows, int classes) {
+    Tensor p = m.predict_proba(d.features);
+    std::vector<int64_t> tp(classes), predicted(classes), actual(classes);
+    HandScores h;
+    for (int64_t r : rows) {
+        int best = 0;
+        for (int c = 1; c < classes; ++c) best = p.at({r, c}) > p.at({r, best}) ? c : best;
+        const int truth = d.labels[static_cast<size_t>(r)];
+        ++predicted[best], ++actual[truth];
+        if (best == truth) ++tp[best], h.accuracy += 1.0 / double(rows.size());
+    }
+    for (int c = 0; c < classes; ++c) {
+        double prec = predicted[c] ? double(tp[c]) / predicted[c] : 0, rec = actual[c] ? double(tp[c]) / actual[c] : 0;
+        h.precision += prec / classes, h.recall += rec / classes;
+        h.f1 += (prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0) / classes;
+    }
+    return h;
+}
+
+// evaluate() scores exactly the rows it is given, for softmax and for a single sigmoid output (two classes), and
+// to_json() is the registry's record of a split. The blobs overlap so that every score is below 1.
+TEST(Train, EvaluateScoresTheGivenRowsAsCountedByHand) {
+    Dataset d = blobs(240, 4, 7, 1.6f);
+    Model m = Model::from_json(mlp(4), 3);
+    TrainDesc t;
+    t.epochs = 2;
+    t.seed = 1;
+    Trainer(m, d, t).run();
+    std::vector<int64_t> odd;
+    for (int64_t i = 1; i < d.size(); i += 2) odd.push_back(i);
+    EvalResult r = evaluate(m, d, odd, 32);  // a batch size that does not divide the rows
+    HandScores h = hand_scores(m, d, odd, 3);
+    EXPECT_EQ(r.samples, 120);
+    ASSERT_TRUE(r.has_accuracy);
+    EXPECT_LT(h.f1, 0.99);
+    EXPECT_NEAR(r.accuracy, h.accuracy, 1e-12);
+    EXPECT_NEAR(r.macro_precision, h.precision, 1e-12);
+    EXPECT_NEAR(r.macro_recall, h.recall, 1e-12);
+    EXPECT_NEAR(r.macro_f1, h.f1, 1e-12);
+    Json j = r.to_json();
+    EXPECT_EQ(j["samples"], 120);
+    EXPECT_DOUBLE_EQ(j["macro_f1"].get<double>(), r.macro_f1);
+    for (const char* k : {"loss", "accuracy", "macro_precision", "macro_recall"}) EXPECT_TRUE(j.contains(k)) << k;
+
+    Dataset two = d;
+    for (auto& y : two.labels) y = y == 0 ? 1 : 0;
+    two.schema.class_names = {"rest", "a"};
+    Model bin = Model::from_json({{"input", {4}}, {"layers", {{{"type", "dense"}, {"units", 1}, {"activation", "sigmoid"}}}}}, 2);
+    Trainer(bin, two, t).run();
+    EvalResult rb = evaluate(bin, two);
+    std::vector<int64_t> all(static_cast<size_t>(two.size()));
+    for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
+    HandScores hb = hand_scores(bin, two, all, 2);
+    EXPECT_NEAR(rb.accuracy, hb.accuracy, 1e-12);
+    EXPECT_NEAR(rb.macro_f1, hb.f1, 1e-12);
+    EXPECT_NEAR(rb.macro_precision, hb.precision, 1e-12);
+}
+
 // The registry's training history: one column per quantity, read back by training_curves; validation columns
 // only with validation data, accuracy only for classifiers. Rows stored by earlier command-line builds still read.
 TEST(Train, TrainingHistoryColumnsAndLegacyRows) {
