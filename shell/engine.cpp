@@ -381,11 +381,15 @@ void train_stop(App& app) {
             d.dataset_name = ds.name;
             d.dataset_schema = schema_to_json(sess.data.schema);
             d.dataset_samples = sess.data.size();
-            d.hyperparameters = {{"optimizer", optimizer_name(t.config.optimizer)}, {"learning_rate", t.config.learning_rate},
+            d.hyperparameters = {{"optimizer", optimizer_name(t.config.optimizer)},
+                                 {"learning_rate", shortest_decimal(t.config.learning_rate)},
                                  {"batch_size", t.config.batch_size}, {"epochs", t.config.epochs}, {"seed", t.config.seed},
-                                 {"weight_decay", t.config.weight_decay}};
+                                 {"weight_decay", shortest_decimal(t.config.weight_decay)}};
             d.training_history = training_history_json(*sess.trainer);
-            d.metrics = {{"validation", {{"accuracy", t.curves.val_acc.back()}, {"loss", t.curves.val_loss.back()}}}};
+            // Of the weights registered (early stopping restores its best epoch's, not the last epoch's).
+            d.metrics = {{"train", evaluate(sess.model, sess.data, sess.trainer->train_indices()).to_json()}};
+            if (!sess.trainer->validation_indices().empty())  // (empty indices would mean every row)
+                d.metrics["validation"] = evaluate(sess.model, sess.data, sess.trainer->validation_indices()).to_json();
             d.created_ms = now_ms();
             Json reg = registry_commit(app, [d](const Store& st) { return plan_register(st, d); });
             Ref ref{reg["model"].get<std::string>(), reg["version"].get<int64_t>()};
@@ -480,11 +484,16 @@ VersionInfo version_info(const Store& s, const Json& record, const Ref& ref) {
     if (m["optimizer_state"].is_object()) v.size_bytes += m["optimizer_state"].value("size", int64_t{0});
     v.hash = m["weights"].value("blob", std::string());
     if (m["parent"].is_object() && m["parent"].value("model", std::string()) == ref.model) v.parent = m["parent"].value("version", 0);
-    if (m["metrics"].is_object())
+    // One value per metric, from the split that says most about the model: held-out test data, else validation.
+    if (m["metrics"].is_object()) {
+        std::vector<std::string> splits = {"test", "validation"};
         for (auto& [split, metrics] : m["metrics"].items())
-            if (metrics.is_object())
-                for (auto& [k, x] : metrics.items())
+            if (split != "test" && split != "validation") splits.push_back(split);
+        for (const std::string& split : splits)
+            if (m["metrics"].contains(split) && m["metrics"][split].is_object())
+                for (auto& [k, x] : m["metrics"][split].items())
                     if (x.is_number() && !v.metrics.count(k)) v.metrics[k] = x.get<float>();
+    }
     if (m["hyperparameters"].is_object())
         for (auto& [k, x] : m["hyperparameters"].items()) v.hyper[k] = json_value_string(x);
     if (record["aliases"].is_object())

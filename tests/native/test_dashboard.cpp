@@ -377,6 +377,15 @@ TEST(Dashboard, RealTrainingRegistersVersionsTheRegistryPanelsRead) {
     ASSERT_EQ(m.versions.size(), 2u);
     EXPECT_EQ(m.versions[0].curves.val_acc.size(), 30u);
     EXPECT_FLOAT_EQ(m.versions[1].metrics.at("accuracy"), app.train.curves.val_acc.back());
+    ASSERT_TRUE(m.versions[1].metrics.count("macro_f1"));  // the registry table's column
+    // The manifest records both splits the way the CLI and the JS API do, and the settings as they were typed.
+    Json manifest = load_manifest(*store, {"iris-mlp", 2});
+    EXPECT_EQ(manifest["metrics"]["train"]["samples"].get<int64_t>() + manifest["metrics"]["validation"]["samples"].get<int64_t>(), 150);
+    EXPECT_FLOAT_EQ(manifest["metrics"]["validation"]["accuracy"].get<float>(), app.train.curves.val_acc.back());
+    for (const char* k : {"macro_precision", "macro_recall", "macro_f1"})
+        EXPECT_GT(manifest["metrics"]["validation"][k].get<double>(), 0.5) << k;
+    EXPECT_EQ(manifest["hyperparameters"]["learning_rate"].dump(), "0.05");
+    EXPECT_EQ(m.versions[1].hyper.at("learning_rate"), "0.05");
     EXPECT_EQ(m.versions[0].hash.size(), 64u);
     EXPECT_FALSE(m.versions[0].layer_weights.empty());
     EXPECT_GT(app.storage.used_bytes, 1000);
