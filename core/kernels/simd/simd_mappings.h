@@ -13,6 +13,12 @@
 // [SECTION] Vocabulary
 // [SECTION] Math (exp, sigmoid, tanh)
 #pragma once
+// Static dispatch only: on CPUs whose best target is one Highway 1.0.3 leaves out of its dynamic list unless asked
+// (AVX3_DL on Ice Lake and later Xeons), its default target policy stops the build with "best baseline should be
+// included in dynamic targets".
+#ifndef HWY_COMPILE_ONLY_STATIC
+#define HWY_COMPILE_ONLY_STATIC 1
+#endif
 #include <hwy/highway.h>
 
 #include <cstdint>
