@@ -316,6 +316,7 @@ void Trainer::end_epoch() {
     if (done_ && !best_weights_.empty() && !es.keep_last) {
         std::vector<Param*> ps = model_.params();
         for (size_t i = 0; i < ps.size(); ++i) ps[i]->value.copy_from(best_weights_[i]);
+        restored_epoch_ = best_epoch_;
     }
 }
 
@@ -393,6 +394,7 @@ TrainingCurves training_curves(const Json& history) {
                 if (v.is_number()) out.push_back(v.get<double>());
         }
     }
+    if (history.contains("best_epoch") && history["best_epoch"].is_number_integer()) c.best_epoch = history["best_epoch"].get<int>();
     // Those rows carried val_loss and val_accuracy as 0 when there was no validation data; a real loss is never 0.
     if (rows && std::all_of(c.val_loss.begin(), c.val_loss.end(), [](double v) { return v == 0; })) {
         c.val_loss.clear();

@@ -97,6 +97,9 @@ public:
     int64_t steps_done() const { return static_cast<int64_t>(epoch_) * batches_ + batch_; }
     double last_loss() const { return last_loss_; }
     int best_epoch() const { return best_epoch_; }               // 1-based; 0 without early stopping
+    // The epoch whose weights early stopping put back when training ended (1-based); 0 when the model holds the
+    // last step's weights (no early stopping, keep_last, cancelled, or still training).
+    int restored_epoch() const { return restored_epoch_; }
     const std::vector<EpochStats>& history() const { return history_; }
     const TrainDesc& desc() const { return desc_; }
     size_t train_size() const { return train_idx_.size(); }
@@ -130,7 +133,7 @@ private:
     double last_loss_ = 0, loss_sum_ = 0;
     int64_t seen_ = 0, correct_ = 0;
     std::vector<EpochStats> history_;
-    int best_epoch_ = 0, bad_epochs_ = 0;
+    int best_epoch_ = 0, bad_epochs_ = 0, restored_epoch_ = 0;
     double best_value_ = 0;
     std::vector<Tensor> best_weights_;
 };
@@ -148,6 +151,7 @@ Json training_history_json(const Trainer& trainer);
 // that versions registered by earlier command-line builds carry: stored versions never change.
 struct TrainingCurves {
     std::vector<double> loss, accuracy, val_loss, val_accuracy;
+    int best_epoch = 0;  // 1-based; 0 without early stopping
 };
 TrainingCurves training_curves(const Json& history);
 

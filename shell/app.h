@@ -100,6 +100,7 @@ enum class RunState : int { idle, running, paused, done };
 
 struct Curves {  // one value per epoch
     std::vector<float> train_loss, val_loss, train_acc, val_acc;
+    int best_epoch = 0;  // 1-based epoch with the lowest validation loss (early stopping); 0: not tracked
 };
 
 struct TrainSession;  // the core's model and Trainer for the current run (shell/engine.cpp)
@@ -109,6 +110,7 @@ struct TrainState {
     std::shared_ptr<TrainSession> session;  // null: no core run (the sample curves are shown)
     RunState state = RunState::idle;
     int epoch = 0, step = 0, steps_per_epoch = 0;
+    int kept_epoch = 0;  // when done: the epoch whose weights early stopping put back (1-based); 0: the last step's
     int batches_per_frame = 4;
     Curves curves;
     Job job;

@@ -244,9 +244,10 @@ struct Series {
     const std::vector<float>* xs = nullptr;  // optional x values (0..1 range of the x axis); default: index
 };
 
-// Line plot with axes, grid, legend and hover readout. y range fixed when lo < hi, else fitted.
+// Line plot with axes, grid, legend and hover readout. y range fixed when lo < hi, else fitted. best_epoch (1-based,
+// per-epoch series only) draws a marker at the epoch early stopping counts as best.
 void plot(App& app, const char* id, const char* title, const std::vector<Series>& series, ImVec2 size, float lo = 0,
-          float hi = 0, float x_max = 0) {
+          float hi = 0, float x_max = 0, int best_epoch = 0) {
     ImGui::PushID(id);
     ImDrawList* dl = ImGui::GetWindowDrawList();
     ImVec2 p0 = ImGui::GetCursorScreenPos();
@@ -312,6 +313,11 @@ void plot(App& app, const char* id, const char* title, const std::vector<Series>
             }
         }
         if (v.size() == 1) dl->AddCircleFilled(map(0, v[0]), S(3), to_u32(s.color));
+    }
+    if (per_epoch && best_epoch > 0 && static_cast<size_t>(best_epoch) <= n && x_max > 0) {
+        const float x = std::floor(map(static_cast<float>(best_epoch - 1), lo).x);  // AddLine centres on the pixel: crisp
+        for (float y = a.y; y < b.y; y += S(8)) dl->AddLine(ImVec2(x, y), ImVec2(x, std::min(b.y, y + S(4))), ImGui::GetColorU32(kGood), S(1));
+        dl->AddText(g_fonts.small, g_fonts.small->FontSize, ImVec2(x + S(4), a.y + S(2)), ImGui::GetColorU32(kGood), "best");
     }
     dl->PopClipRect();
     // Legend, right-aligned in the title row.
@@ -606,17 +612,28 @@ void draw_train_panel(App& app) {
                 "finish sooner; fewer keep the frame rate up.");
     job_progress(t.job);
     probe_last_item(app, "train.progress");
-    ImGui::Text("epoch %d / %d   step %d / %d", t.epoch, c.epochs, t.step, t.steps_per_epoch);
-    if (!t.curves.val_acc.empty()) {
+    const int epochs_done = static_cast<int>(t.curves.val_acc.size());
+    if (t.state == RunState::done) ImGui::Text("%d / %d epochs", epochs_done, c.epochs);
+    else ImGui::Text("epoch %d / %d   step %d / %d", std::min(t.epoch + 1, c.epochs), c.epochs, t.step, t.steps_per_epoch);
+    if (epochs_done > 0) {
+        // Once early stopping has put its best epoch's weights back, that epoch's score is the model's.
+        const bool kept = t.kept_epoch > 0 && t.kept_epoch <= epochs_done;
         ImGui::SameLine(0, S(24));
-        ImGui::TextColored(kGood, "val accuracy %.3f", t.curves.val_acc.back());
+        if (kept) ImGui::TextColored(kGood, "val accuracy %.3f (epoch %d, kept)", t.curves.val_acc[static_cast<size_t>(t.kept_epoch - 1)], t.kept_epoch);
+        else ImGui::TextColored(kGood, "val accuracy %.3f", t.curves.val_acc.back());
     }
-    if (!t.message.empty()) ImGui::TextDisabled("%s", t.message.c_str());
+    if (!t.message.empty()) {  // wrapped: it names the kept epoch or the core's advice, both worth reading whole
+        ImGui::PushStyleColor(ImGuiCol_Text, kDim);
+        ImGui::TextWrapped("%s", t.message.c_str());
+        ImGui::PopStyleColor();
+    }
     float h = std::max(S(140), (ImGui::GetContentRegionAvail().y - S(8)) / 2);
     plot(app, "train.loss_plot", "Loss",
-         {{"train", &t.curves.train_loss, class_rgb(0)}, {"validation", &t.curves.val_loss, class_rgb(1)}}, ImVec2(0, h));
+         {{"train", &t.curves.train_loss, class_rgb(0)}, {"validation", &t.curves.val_loss, class_rgb(1)}}, ImVec2(0, h),
+         0, 0, 0, t.curves.best_epoch);
     plot(app, "train.acc_plot", "Accuracy",
-         {{"train", &t.curves.train_acc, class_rgb(0)}, {"validation", &t.curves.val_acc, class_rgb(1)}}, ImVec2(0, h), 0, 1);
+         {{"train", &t.curves.train_acc, class_rgb(0)}, {"validation", &t.curves.val_acc, class_rgb(1)}}, ImVec2(0, h), 0, 1,
+         0, t.curves.best_epoch);
     ImGui::EndChild();
 }
 

@@ -269,6 +269,19 @@ void sync_curves(TrainState& t) {
         t.curves.val_loss.push_back(static_cast<float>(e.has_validation ? e.val_loss : e.loss));
         t.curves.val_acc.push_back(static_cast<float>(e.has_validation ? e.val_accuracy : e.accuracy));
     }
+    t.curves.best_epoch = t.session->trainer->best_epoch();
+    t.kept_epoch = t.session->trainer->restored_epoch();
+}
+
+// How a run that ended by itself ended, after "Registered iris-mlp/3".
+std::string run_ending(const Trainer& tr) {
+    const int last = static_cast<int>(tr.history().size()), kept = tr.restored_epoch();
+    std::string s = tr.stop_reason() == "early_stopping"
+                        ? ": validation loss stopped improving, so training ended after epoch " + std::to_string(last) +
+                              " of " + std::to_string(tr.desc().epochs)
+                        : " after " + std::to_string(last) + " epochs";
+    if (kept) s += "; epoch " + std::to_string(kept) + "'s weights kept (lowest validation loss)";
+    return s;
 }
 
 }  // namespace
@@ -306,7 +319,7 @@ void train_start(App& app) {
         return;
     }
     const auto& view = app.data.datasets.at(static_cast<size_t>(t.config.dataset));
-    t.epoch = t.step = 0;
+    t.epoch = t.step = t.kept_epoch = 0;
     t.curves = {};
     t.session.reset();
     if (has_dataset(app, view.name)) {
@@ -508,6 +521,7 @@ VersionInfo version_info(const Store& s, const Json& record, const Ref& ref) {
     v.curves.val_loss = floats(h.val_loss);
     v.curves.train_acc = floats(h.accuracy);
     v.curves.val_acc = floats(h.val_accuracy);
+    v.curves.best_epoch = h.best_epoch;
     LoadedVersion lv = load_version(s, ref.str());
     for (auto& nt : lv.artifact.weights) {
         Tensor t = nt.tensor.contiguous();
@@ -894,21 +908,27 @@ void engine_tick(App& app, double dt_s) {
     auto& t = app.train;
     if (t.state == RunState::running && t.session) {
         auto& tr = *t.session->trainer;
+        bool failed = false;
         try {
             for (int i = 0; i < t.batches_per_frame && tr.step(); ++i) {}
         } catch (const std::exception& e) {
-            t.message = std::string("Training stopped: ") + e.what();
+            // A diverged run's weights are not a model anyone should deploy: nothing is registered, and the
+            // message keeps the core's advice (the epoch and batch, a lower learning rate).
+            t.message = std::string("Training stopped, nothing registered: ") + e.what();
             tr.cancel();
+            failed = true;
         }
         sync_curves(t);
         t.epoch = tr.epoch(), t.step = static_cast<int>(tr.batch());
         t.job.elapsed_s += dt_s;
         t.job.progress = tr.total_steps() ? static_cast<float>(tr.steps_done()) / static_cast<float>(tr.total_steps()) : 1.0f;
-        if (tr.done()) {
+        if (failed) {
+            t.state = RunState::done;
+            t.job.running = false;
+        } else if (tr.done()) {
             t.job.progress = 1.0f;
-            std::string reason = tr.stop_reason();
             train_stop(app);
-            t.message += " (" + reason + ")";
+            if (app.train.message.rfind("Registered ", 0) == 0) t.message += run_ending(tr);
         }
     } else if (t.state == RunState::running) {
         for (int i = 0; i < t.batches_per_frame && t.state == RunState::running; ++i) train_batch(app);

@@ -255,6 +255,8 @@ TEST(Train, TrainingHistoryColumnsAndLegacyRows) {
             if (split > 0) EXPECT_EQ(c.val_loss[e], tr.history()[e].val_loss);
         }
         EXPECT_EQ(c.val_loss.size(), split > 0 ? 4u : 0u);
+        EXPECT_EQ(c.best_epoch, 0);  // no early stopping
+        EXPECT_EQ(tr.restored_epoch(), 0);
     }
     Json rows_no_val = {{"epochs", {{{"epoch", 1}, {"loss", 0.9}, {"accuracy", 0.5}, {"val_loss", 0}, {"val_accuracy", 0}},
                                     {{"epoch", 2}, {"loss", 0.4}, {"accuracy", 0.8}, {"val_loss", 0}, {"val_accuracy", 0}}}}};
@@ -360,6 +362,16 @@ TEST(Train, EarlyStoppingRestoresBestWeights) {
     for (const EpochStats& s : tr.history()) EXPECT_GE(s.val_loss, tr.history()[best - 1].val_loss);
     // The model now holds the best epoch's weights (snapshotted at that epoch's end, before restore).
     EXPECT_EQ(flat_weights(m), per_epoch[best - 1]);
+    EXPECT_EQ(tr.restored_epoch(), best);
+    EXPECT_EQ(training_curves(training_history_json(tr)).best_epoch, best);
+    // keep_last leaves the last epoch's weights, and says so.
+    Model last = Model::from_json(mlp(6), 2);
+    TrainDesc keep = t;
+    keep.early_stopping.keep_last = true;
+    Trainer tk(last, d, keep);
+    tk.run();
+    EXPECT_EQ(tk.best_epoch(), best);
+    EXPECT_EQ(tk.restored_epoch(), 0);
     TrainDesc no_val;
     no_val.early_stopping.patience = 2;
     try {

@@ -446,6 +446,60 @@ TEST(Dashboard, RealTrainingRegistersVersionsTheRegistryPanelsRead) {
     EXPECT_TRUE(has_content(img, probe(app, "compare.distance"), 500));
 }
 
+// How a run ends, as the Train panel says it: early stopping names the epoch whose weights it kept, and the
+// registered version scores as that epoch did (not as the last one); a diverged run registers nothing and keeps the
+// core's advice.
+TEST(Dashboard, RunEndingSaysWhichWeightsWereKeptAndADivergedRunRegistersNothing) {
+    App app = make_app();
+    auto store = std::make_shared<MemoryStore>();
+    registry_attach(app, store);
+    for (size_t i = 0; i < app.data.datasets.size(); ++i)
+        if (app.data.datasets[i].name == "iris") app.train.config.dataset = int(i);
+    auto run = [&] {
+        app.train.state = RunState::idle;
+        train_start(app);
+        EXPECT_EQ(app.train.state, RunState::running) << app.train.message;
+        for (int frames = 0; app.train.state == RunState::running && frames < 100000; ++frames) engine_tick(app, 1 / 60.0);
+    };
+    // A wide net at a high rate on 120 training rows: its validation loss turns up long before 300 epochs.
+    app.train.config.layers = {{LayerKind::dense, 64, 3, Activation::relu}};
+    app.train.config.optimizer = Optimizer::adam;
+    app.train.config.learning_rate = 0.1f;
+    app.train.config.batch_size = 8;
+    app.train.config.epochs = 300;
+    app.train.config.early_stopping = true;
+    run();
+    ASSERT_EQ(app.train.state, RunState::done);
+    Json manifest = load_manifest(*store, {"iris-mlp", 1});
+    ASSERT_EQ(manifest["training_history"]["stop_reason"], "early_stopping") << app.train.message;
+    const int kept = app.train.kept_epoch, epochs = static_cast<int>(app.train.curves.val_loss.size());
+    ASSERT_GE(kept, 1);
+    EXPECT_EQ(epochs, kept + 3);  // the dashboard's patience
+    EXPECT_EQ(manifest["training_history"]["best_epoch"], kept);
+    EXPECT_EQ(app.train.curves.best_epoch, kept);
+    EXPECT_EQ(*std::min_element(app.train.curves.val_loss.begin(), app.train.curves.val_loss.end()), app.train.curves.val_loss[kept - 1]);
+    EXPECT_FLOAT_EQ(manifest["metrics"]["validation"]["accuracy"].get<float>(), app.train.curves.val_acc[kept - 1]);
+    EXPECT_NE(app.train.message.find("ended after epoch " + std::to_string(epochs) + " of 300"), std::string::npos) << app.train.message;
+    EXPECT_NE(app.train.message.find("epoch " + std::to_string(kept) + "'s weights kept"), std::string::npos) << app.train.message;
+    ASSERT_EQ(app.registry.models.size(), 1u);
+    EXPECT_EQ(app.registry.models[0].versions[0].curves.best_epoch, kept);  // the Compare panel's curves read it back
+    const Image img = render(app, Panel::train);  // first: the probes are recorded while drawing
+    EXPECT_TRUE(has_content(img, probe(app, "train.loss_plot"), 1500));
+    EXPECT_GT(count_colour(img, probe(app, "train.loss_plot"), {89, 199, 115}, 24), 40);  // the dashed "best" marker
+
+    // Plain SGD at a rate of 1e6 overflows within the first epoch's batches, or soon after.
+    app.train.config.optimizer = Optimizer::sgd;
+    app.train.config.learning_rate = 1e6f;
+    app.train.config.early_stopping = false;
+    app.train.config.epochs = 5;
+    run();
+    EXPECT_EQ(app.train.state, RunState::done);
+    EXPECT_NE(app.train.message.find("nothing registered"), std::string::npos) << app.train.message;
+    EXPECT_NE(app.train.message.find("diverged"), std::string::npos) << app.train.message;
+    EXPECT_NE(app.train.message.find("lower learning rate"), std::string::npos) << app.train.message;
+    EXPECT_EQ(list_versions(*store, "iris-mlp", true), (std::vector<int64_t>{1}));
+}
+
 // The page's store loads large values on first read: a read of one not loaded yet throws "need_fetch: <key>" and the
 // page fetches it. An Evaluate click that meets one waits for the values and then runs (and opens the panel) without
 // a second click; a real failure is reported and does not wait.
