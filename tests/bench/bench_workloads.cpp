@@ -265,7 +265,8 @@ std::string train_json(int workload, const TrainSpec& sp) {
 }
 
 std::string infer_json(bool quick) {
-    const int groups = quick ? 50 : 250, group = 10, big_calls = quick ? 20 : 100, warmup = quick ? 50 : 300;
+    const int groups = quick ? 50 : 250, group = 10, warmup = quick ? 50 : 300;
+    const int big_calls = quick ? 20 : 100, big_warmup = quick ? 3 : 20;
     cb_infer_begin();
     for (int i = 0; i < warmup; ++i) cb_infer(1);
     std::vector<double> per;
@@ -275,7 +276,7 @@ std::string infer_json(bool quick) {
         per.push_back((now_s() - t0) * 1e6 / group);
     }
     std::nth_element(per.begin(), per.begin() + per.size() / 2, per.end());
-    for (int i = 0; i < 3; ++i) cb_infer(256);
+    for (int i = 0; i < big_warmup; ++i) cb_infer(256);
     const double t0 = now_s();
     for (int i = 0; i < big_calls; ++i) cb_infer(256);
     char buf[160];

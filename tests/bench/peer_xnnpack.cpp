@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
         else { std::fprintf(stderr, "usage: peer_xnnpack --threads N [--quick]\n"); return 2; }
     }
     // Same counts as spec().w2 in workloads.mjs.
-    const int groups = quick ? 50 : 250, group = 10, big = 256, big_calls = quick ? 20 : 100, warmup = quick ? 50 : 300;
+    const int groups = quick ? 50 : 250, group = 10, warmup = quick ? 50 : 300;
+    const int big = 256, big_calls = quick ? 20 : 100, big_warmup = quick ? 3 : 20;
 
     check(xnn_initialize(nullptr), "xnn_initialize");
     pthreadpool_t pool = threads > 1 ? pthreadpool_create(size_t(threads)) : nullptr;
@@ -78,7 +79,7 @@ int main(int argc, char** argv) {
     }
     std::nth_element(per.begin(), per.begin() + per.size() / 2, per.end());
     const double b1 = per[per.size() / 2];
-    for (int i = 0; i < 3; ++i) forward(big);
+    for (int i = 0; i < big_warmup; ++i) forward(big);
     const double t0 = now_us();
     for (int i = 0; i < big_calls; ++i) forward(big);
     const double sps = double(big) * big_calls / ((now_us() - t0) / 1e6);
