@@ -329,16 +329,16 @@ void pack_b_panel(const GemmArgs& g, int64_t p0, int64_t kc, int64_t j0, int64_t
 }  // namespace
 
 int64_t nonzero_steps(const float* a, int64_t kc, int32_t* steps) {
-    // Zeros counted first, in a loop the compiler vectorizes: a dense row pays little more.
-    int64_t zeros = 0;
-    for (int64_t p = 0; p < kc; ++p) zeros += a[p] == 0.f;
-    if (listed_or_dense(kc - zeros, kc) < 0) return -1;
-    int64_t nz = 0;
-    for (int64_t p = 0; p < kc; ++p) {
+    // One pass that lists as it goes, a vector at a time, with no branch on the data. (A count first, then a scalar
+    // listing loop, took ~1.2 µs, a tenth, of a batch-1 pass in wasm.) nz <= p throughout, so the kVL indices
+    // stored at steps + nz never pass steps + kc.
+    int64_t nz = 0, p = 0;
+    for (; p + kVL <= kc; p += kVL) nz += vstore_nonzero_lanes(vload(a + p), int32_t(p), steps + nz);
+    for (; p < kc; ++p) {
         steps[nz] = int32_t(p);
         nz += a[p] != 0.f;
     }
-    return nz;
+    return listed_or_dense(nz, kc);
 }
 
 //-----------------------------------------------------------------------------

@@ -79,6 +79,30 @@ HWY_INLINE vmask vgt(vf a, vf b) { return hn::Gt(a, b); }
 HWY_INLINE vmask vlt(vf a, vf b) { return hn::Lt(a, b); }
 HWY_INLINE vf vselect(vmask m, vf yes, vf no) { return hn::IfThenElse(m, yes, no); }
 HWY_INLINE bool vany_nonzero(vf v) { return !hn::AllFalse(DF(), hn::Ne(v, hn::Zero(DF()))); }  // -0 counts as 0
+// Stores from out the indices first + lane of v's lanes that are not zero (-0 counts as zero), in lane order, and
+// returns how many. All kVL slots at out may be written, so out needs room for kVL even when fewer are kept.
+HWY_INLINE int64_t vstore_nonzero_lanes(vf v, int32_t first, int32_t* out) {
+    const DI di;
+    const auto keep = hn::Ne(v, hn::Zero(DF()));
+#if HWY_TARGET == HWY_WASM
+    // Highway 1.0.3's wasm Compress assembles its shuffle one byte at a time, slower than a scalar loop; here one
+    // i32x4.bitmask picks the row of a 16-row table that lists the kept lanes.
+    alignas(16) static constexpr int32_t kKept[16][4] = {
+        {0, 0, 0, 0}, {0, 0, 0, 0}, {1, 0, 0, 0}, {0, 1, 0, 0}, {2, 0, 0, 0}, {0, 2, 0, 0}, {1, 2, 0, 0},
+        {0, 1, 2, 0}, {3, 0, 0, 0}, {0, 3, 0, 0}, {1, 3, 0, 0}, {0, 1, 3, 0}, {2, 3, 0, 0}, {0, 2, 3, 0},
+        {1, 2, 3, 0}, {0, 1, 2, 3}};
+    static constexpr uint8_t kCount[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
+    const uint32_t bits = wasm_i32x4_bitmask(keep.raw);
+    hn::StoreU(hn::Add(hn::Load(di, kKept[bits]), hn::Set(di, first)), di, out);
+    return kCount[bits];
+#else
+    // AVX-512's compress into a register (not its compress-to-memory form, microcoded on AMD Zen 4), a table on
+    // narrower ISAs.
+    const auto keep_i = hn::RebindMask(di, keep);
+    hn::StoreU(hn::Compress(hn::Iota(di, first), keep_i), di, out);
+    return int64_t(hn::CountTrue(di, keep_i));
+#endif
+}
 HWY_INLINE vf vcopysign(vf magnitude, vf sign) { return hn::CopySign(magnitude, sign); }
 // max(x, 0) that lets NaN through, as the reference and PyTorch do: a NaN must reach the loss so training can
 // stop with a clear error. (x86 max returns its second operand when either is NaN, so max(x, 0) would hide it.)
