@@ -265,7 +265,7 @@ std::string train_json(int workload, const TrainSpec& sp) {
 }
 
 std::string infer_json(bool quick) {
-    const int groups = quick ? 50 : 250, group = 10, warmup = quick ? 50 : 300;
+    const int groups = quick ? 50 : 250, group = 50, warmup = quick ? 50 : 300;
     const int big_calls = quick ? 20 : 100, big_warmup = quick ? 3 : 20;
     cb_infer_begin();
     for (int i = 0; i < warmup; ++i) cb_infer(1);

@@ -24,7 +24,7 @@ torch.manual_seed(1)
 # Same numbers as spec() in workloads.mjs.
 Q = a.quick
 W1 = dict(batch=64, lr=1e-3, samples=6400 if Q else 60000, warmup_steps=5 if Q else 300)
-W2 = dict(groups=50 if Q else 250, group=10, batch=256, big_calls=20 if Q else 100, big_warmup=3 if Q else 20, warmup=50 if Q else 300)
+W2 = dict(groups=50 if Q else 250, group=50, batch=256, big_calls=20 if Q else 100, big_warmup=3 if Q else 20, warmup=50 if Q else 300)
 W3 = dict(batch=64, lr=1e-3, samples=640 if Q else 10000, warmup_steps=2)
 
 root = os.environ.get("CAIRN_FASHION_DIR", "/usr/share/datasets/fashion-mnist")

@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
         else { std::fprintf(stderr, "usage: peer_xnnpack --threads N [--quick]\n"); return 2; }
     }
     // Same counts as spec().w2 in workloads.mjs.
-    const int groups = quick ? 50 : 250, group = 10, warmup = quick ? 50 : 300;
+    const int groups = quick ? 50 : 250, group = 50, warmup = quick ? 50 : 300;
     const int big = 256, big_calls = quick ? 20 : 100, big_warmup = quick ? 3 : 20;
 
     check(xnn_initialize(nullptr), "xnn_initialize");
