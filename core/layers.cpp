@@ -193,6 +193,11 @@ struct ActStep {
     Tensor z, y;
     bool fused() const { return act == Act::relu || act == Act::identity; }
     Tensor forward(Tensor pre, bool training) {
+        if (!training) {
+            keep_for_backward(z, Tensor(), false);
+            keep_for_backward(y, Tensor(), false);
+            return fused() ? pre : ops::activation(act, alpha, pre);
+        }
         Tensor out = fused() ? pre : ops::activation(act, alpha, pre);
         keep_for_backward(z, std::move(pre), training);
         keep_for_backward(y, out, training);
@@ -227,10 +232,16 @@ public:
         b_.value.fill(0);
     }
     Tensor forward(const Tensor& x, bool training) override {
-        Tensor xm = x.contiguous().reshape({-1, in_[0]});
         ops::MatmulDesc d;
         d.bias = &b_.value;
         d.relu = act_.act == Act::relu;
+        // Inference on a batch already in [n, in] form reads it as it is: a reshaped view allocates shape vectors,
+        // a measurable part of a batch-1 pass in wasm.
+        if (!training && x.rank() == 2 && x.dim(1) == in_[0] && x.is_contiguous()) {
+            keep_for_backward(x_, Tensor(), false);
+            return act_.forward(ops::matmul(x, w_.value, d), false);
+        }
+        Tensor xm = (x.is_contiguous() ? x : x.clone()).reshape({-1, in_[0]});
         Tensor pre = ops::matmul(xm, w_.value, d);
         keep_for_backward(x_, std::move(xm), training);
         return act_.forward(std::move(pre), training);
