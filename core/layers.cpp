@@ -241,7 +241,7 @@ public:
             keep_for_backward(x_, Tensor(), false);
             return act_.forward(ops::matmul(x, w_.value, d), false);
         }
-        Tensor xm = (x.is_contiguous() ? x : x.clone()).reshape({-1, in_[0]});
+        Tensor xm = x.contiguous().reshape({-1, in_[0]});
         Tensor pre = ops::matmul(xm, w_.value, d);
         keep_for_backward(x_, std::move(xm), training);
         return act_.forward(std::move(pre), training);
