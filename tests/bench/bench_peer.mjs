@@ -1,6 +1,6 @@
 // One peer's benchmark run in the Chromium page (bench.html) or in a dedicated worker (bench_worker.js): the same
 // code in both, only the way a classic script is loaded differs.
-import { loadFashion, runTfjs, runOrt, runCairn } from './workloads.mjs';
+import { loadFashion, runTfjs, runOrt, runCairn, loadCairn, cairnTraining } from './workloads.mjs';
 
 const nm = '/tests/node_modules/';
 const bytes = async (url) => {
@@ -27,15 +27,30 @@ export async function runPeer(cfg, loadScript) {
         out = await runOrt(ort, d, { onnx: await bytes(cfg.onnx), threads: cfg.threads, quick: cfg.quick,
             wasmPaths: nm + 'onnxruntime-web/dist/' });
     } else if (cfg.peer === 'cairn') {
-        const url = new URL(cfg.module, self.location.href).href;
-        await loadScript(url);
-        // The factory looks for its .wasm and .worker.js next to the script that runs it, which in a worker is the
-        // worker's own script: name the module's place explicitly.
-        const M = await self.CairnBench({ mainScriptUrlOrBlob: url, locateFile: (f) => new URL(f, url).href });
-        out = await runCairn(M, d, { workloads: cfg.workloads, quick: cfg.quick, threads: cfg.threads });
+        out = await runCairn(await cairnModule(cfg, loadScript), d, { workloads: cfg.workloads, quick: cfg.quick, threads: cfg.threads });
     } else {
         throw new Error(`unknown peer ${cfg.peer}`);
     }
     out.info = { ...out.info, ...info };
     return out;
+}
+
+async function cairnModule(cfg, loadScript) {
+    const url = new URL(cfg.module, self.location.href).href;
+    await loadScript(url);
+    // The factory looks for its .wasm and .worker.js next to the script that runs it, which in a worker is the
+    // worker's own script: name the module's place explicitly.
+    return self.CairnBench({ mainScriptUrlOrBlob: url, locateFile: (f) => new URL(f, url).href });
+}
+
+// Cairn's W1 in phases (warmup, epoch, settled: cairnTraining in workloads.mjs) for a caller that interleaves two
+// modules' epochs; `info` as runPeer's.
+export async function openCairnW1(cfg, loadScript) {
+    const d = await loadFashion((name) => bytes('/data/' + name), cfg.quick);
+    const M = await cairnModule(cfg, loadScript);
+    const error = loadCairn(M, d, cfg.threads);
+    if (error) throw new Error(error);
+    const info = { threads: cfg.threads, crossOriginIsolated: self.crossOriginIsolated,
+                   hardwareConcurrency: navigator.hardwareConcurrency, thread: 'worker', paired: true };
+    return { ...cairnTraining(M, 1, cfg.quick), info: () => info };
 }

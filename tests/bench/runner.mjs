@@ -51,6 +51,11 @@ const xnnpackPeer = path.join(nativeBuild, 'tests/bench/peer_xnnpack');
 
 // id: peer/engine/threads. Missing Cairn builds are reported, not fatal, so peers can be measured on their own.
 const C = (peer, engine, threads, workloads, extra = {}) => ({ id: `${peer}/${engine}/${threads}t`, peer, engine, threads, workloads, ...extra });
+// W1's target 2t / 1t compares two Cairn builds. In workers they share one page per round and time their epochs
+// back to back (bench.html, runPair): measured in pages seconds apart, the two epochs could fall in different
+// stretches of the VM's speed, which moved that ratio between 1.3 and 1.9 round by round. Their rows keep their ids.
+const pairW1 = inWorker;
+const cairnChromium1t = C('cairn', 'chromium', 1, [], { module: cairnWeb }), cairnChromium2t = C('cairn', 'chromium', 2, [], { module: cairnWebMt });
 // TF.js wasm 2t: in Node it has no threaded build; in the isolated page its threaded binary loads, and the row
 // reports an error if getThreadsCount() does not give the threads asked for (never a 1-thread figure labelled 2t).
 const all = [
@@ -66,16 +71,18 @@ const all = [
     C('ort', 'node', 1, ['W2']),
     C('ort', 'node', 2, ['W2']),
     C('cairn', 'node', 2, ['W1', 'W2'], { needs: cairnWebMt, module: cairnWebMt }),
-    C('cairn', 'chromium', 1, ['W1', 'W2', 'W3', 'GEMM'], { needs: cairnWeb, module: cairnWeb }),
-    C('cairn', 'chromium', 2, ['W1', 'W2', 'W3'], { needs: cairnWebMt, module: cairnWebMt }),
+    ...(pairW1 ? [{ id: 'cairn/chromium/1t+2t', peer: 'cairn', engine: 'chromium', workloads: ['W1'], needs: [cairnWeb, cairnWebMt],
+                    pair: [cairnChromium1t, cairnChromium2t] }] : []),
+    C('cairn', 'chromium', 1, [...(pairW1 ? [] : ['W1']), 'W2', 'W3', 'GEMM'], { needs: cairnWeb, module: cairnWeb }),
+    C('cairn', 'chromium', 2, [...(pairW1 ? [] : ['W1']), 'W2', 'W3'], { needs: cairnWebMt, module: cairnWebMt }),
     C('tfjs-wasm', 'chromium', 1, ['W1', 'W2', 'W3']),
     C('tfjs-wasm', 'chromium', 2, ['W1', 'W2']),
     C('tfjs-cpu', 'chromium', 1, ['W3']),
     C('ort', 'chromium', 1, ['W2']),
     C('ort', 'chromium', 2, ['W2']),
 ];
-const missing = all.filter((c) => c.needs && !existsSync(c.needs));
-const configs = all.filter((c) => !missing.includes(c) && (!only || only.test(c.id)));
+const missing = all.filter((c) => [c.needs ?? []].flat().some((f) => !existsSync(f)));
+const configs = all.filter((c) => !missing.includes(c) && (!only || [c, ...(c.pair ?? [])].some((x) => only.test(x.id))));
 
 //-----------------------------------------------------------------------------
 // [SECTION] Runners (native, Node, Chromium)
@@ -128,14 +135,16 @@ async function openBrowser() {
     });
 }
 
-async function runChromium(c) {
+// One fresh page per run. A pair (W1 of Cairn 1t and 2t, runPair) returns one result per member, else one result.
+async function runChromium(c, round) {
     const page = await browser.newPage();
+    const cfg = (x) => ({ peer: x.peer, worker: inWorker, threads: x.threads, workloads: c.workloads, quick, onnx: '/' + path.relative(root, onnxFile),
+        module: x.module ? '/' + path.relative(root, x.module) : undefined, maxSeconds: x.peer === 'tfjs-cpu' ? tfjsCpuCap : undefined });
     try {
         await page.goto(`${base}/tests/bench/bench.html`);
         await page.waitForFunction(() => window.benchReady === true, null, { timeout: 30000 });
-        const cfg = { peer: c.peer, worker: inWorker, threads: c.threads, workloads: c.workloads, quick, onnx: '/' + path.relative(root, onnxFile),
-            module: c.module ? '/' + path.relative(root, c.module) : undefined, maxSeconds: c.peer === 'tfjs-cpu' ? tfjsCpuCap : undefined };
-        return await page.evaluate((cfg) => window.runPeer(cfg), cfg);
+        if (c.pair) return await page.evaluate(([cfgs, round]) => window.runPair(cfgs, round), [c.pair.map(cfg), round]);
+        return await page.evaluate((cfg) => window.runPeer(cfg), cfg(c));
     } catch (e) {
         return { error: String(e.message || e).split('\n')[0].slice(0, 300) };
     } finally {
@@ -237,8 +246,9 @@ console.error(`bench: ${configs.length} configurations x ${rounds} rounds${quick
 for (let r = 1; r <= rounds; ++r) {
     for (const c of configs) {
         const s = Date.now();
-        const res = c.engine === 'native' ? await runNative(c) : c.engine === 'node' ? await runNode(c) : await runChromium(c);
-        record(c, res, r);
+        const res = c.engine === 'native' ? await runNative(c) : c.engine === 'node' ? await runNode(c) : await runChromium(c, r);
+        if (c.pair) c.pair.forEach((x, i) => record(x, Array.isArray(res) ? res[i] : res, r));
+        else record(c, res, r);
         console.error(`  round ${r} ${c.id.padEnd(22)} ${((Date.now() - s) / 1000).toFixed(1).padStart(6)} s ${res.error ? 'ERROR ' + res.error : ''}`);
     }
     if (startup) record({ id: 'cairn/chromium/startup' }, { START: await runStartup() }, r);

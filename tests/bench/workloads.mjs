@@ -231,8 +231,8 @@ export async function runOrt(ort, d, { onnx, threads, quick, wasmPaths }) {
 
 // The wasm build of bench_workloads.cpp exports one C function per step so every hot loop runs in many short calls
 // (a single long call would keep V8's baseline code, see TOOLCHAIN.md). The C++ side owns the model and the data.
-export async function runCairn(M, d, { workloads, quick, threads }) {
-    const sp = spec(quick), out = { info: { threads } };
+// Returns an error message if this build cannot run `threads` threads, else null.
+export function loadCairn(M, d, threads) {
     const put = (arr) => { const p = M._malloc(arr.byteLength); M.HEAPU8.set(arr, p); return p; };
     // Cairn's own loader (core/data.h) parses the gzip IDX files, as the app does with a dropped file.
     const xp = put(d.gz_images), yp = put(d.gz_labels);
@@ -240,25 +240,46 @@ export async function runCairn(M, d, { workloads, quick, threads }) {
     M._free(xp); M._free(yp);
     if (loaded !== 0) throw new Error('cb_load failed (see the console)');
     const used = M._cb_threads(threads);
-    if (used !== threads) return { error: `this Cairn build runs ${used} thread(s) (asked for ${threads}); the threaded one is cairn_bench_web_mt` };
-    const train = (w, s) => {
-        M._cb_train_begin(w, s.batch, s.lr, s.warmup_steps * s.batch);
-        while (M._cb_train_step()) {}
-        M._cb_train_begin(w, s.batch, s.lr, s.samples);  // a fresh model for the timed epoch
+    return used === threads ? null : `this Cairn build runs ${used} thread(s) (asked for ${threads}); the threaded one is cairn_bench_web_mt`;
+}
+
+// Training workload w (1 or 3) of a loaded module in its phases, so that a caller can interleave two modules' epochs
+// (bench.html times W1's 1-thread and 2-thread epochs back to back in one page).
+export function cairnTraining(M, w, quick) {
+    const s = w === 1 ? spec(quick).w1 : spec(quick).w3;
+    const epoch = () => {
+        M._cb_train_begin(w, s.batch, s.lr, s.samples);  // a fresh model for every timed epoch
         const t0 = now();
         while (M._cb_train_step()) {}
-        const seconds = (now() - t0) / 1000;
-        const r = { samples_per_s: s.samples / seconds, seconds };
-        if (w === 1) {
-            r.train_accuracy = M._cb_train_accuracy();
-            // The same epoch once more, on a fresh model, after V8 has finished tiering up the per-step code
-            // (PROFILE.md, "which functions V8 still compiles"): not a target, it shows what the warm-up costs.
-            M._cb_train_begin(w, s.batch, s.lr, s.samples);
-            const t1 = now();
+        return (now() - t0) / 1000;
+    };
+    return {
+        warmup() {
+            M._cb_train_begin(w, s.batch, s.lr, s.warmup_steps * s.batch);
             while (M._cb_train_step()) {}
-            r.settled_samples_per_s = s.samples / ((now() - t1) / 1000);
-        }
-        return r;
+        },
+        // The timed epoch: samples/s, and for W1 the train accuracy after it.
+        epoch() {
+            const seconds = epoch();
+            const r = { samples_per_s: s.samples / seconds, seconds };
+            if (w === 1) r.train_accuracy = M._cb_train_accuracy();
+            return r;
+        },
+        // The same epoch once more, on a fresh model, after V8 has finished tiering up the per-step code
+        // (PROFILE.md, "which functions V8 still compiles"): not a target, it shows what the warm-up costs.
+        settled() { return { settled_samples_per_s: s.samples / epoch() }; },
+    };
+}
+
+export async function runCairn(M, d, { workloads, quick, threads }) {
+    const sp = spec(quick), out = { info: { threads } };
+    const error = loadCairn(M, d, threads);
+    if (error) return { error };
+    const train = (w) => {
+        const t = cairnTraining(M, w, quick);
+        t.warmup();
+        const r = t.epoch();
+        return w === 1 ? { ...r, ...t.settled() } : r;
     };
     // Pieces timed inside wasm by cb_step_part_us(first + i): the best of `reps` after `warm` calls (tier-up), with
     // GFLOP/s for the pieces that are products of an [m, n, k] shape.
@@ -270,8 +291,8 @@ export async function runCairn(M, d, { workloads, quick, threads }) {
     }));
     for (const w of workloads) {
         try {
-            if (w === 'W1') out.W1 = train(1, sp.w1);
-            if (w === 'W3') out.W3 = train(3, sp.w3);
+            if (w === 'W1') out.W1 = train(1);
+            if (w === 'W3') out.W3 = train(3);
             if (w === 'W2') {
                 M._cb_infer_begin();
                 out.W2 = { b1_us: await latency(() => M._cb_infer(1), sp.w2),
