@@ -142,12 +142,15 @@ Model Model::from_artifact(const ModelArtifact& a) {
     return m;
 }
 
+bool Model::is_batch(const Tensor& x) const {
+    return x.dtype() == DType::f32 && x.rank() == static_cast<int>(input_.size()) + 1 &&
+           std::equal(input_.begin(), input_.end(), x.shape().begin() + 1);
+}
+
 Tensor Model::as_batch(const Tensor& x) const {
     int64_t per = shape_numel(input_);
-    bool exact = x.rank() == static_cast<int>(input_.size()) + 1 &&
-                 std::equal(input_.begin(), input_.end(), x.shape().begin() + 1);
     if (x.dtype() != DType::f32) fail("dtype_mismatch", "model input must be f32");
-    if (exact) return x;
+    if (is_batch(x)) return x;
     if (x.rank() >= 1 && x.numel() == x.dim(0) * per) {
         Shape s = {x.dim(0)};
         s.insert(s.end(), input_.begin(), input_.end());
@@ -158,9 +161,12 @@ Tensor Model::as_batch(const Tensor& x) const {
 }
 
 Tensor Model::forward(const Tensor& x, bool training) {
-    Tensor h = as_batch(x);
+    // A batch already in [n, input...] form reaches the first layer as it is: a copy would allocate its shape
+    // vectors, which shows in a batch-1 pass.
+    const bool batch = is_batch(x);
+    Tensor h = batch && !layers_.empty() ? Tensor() : as_batch(x);
     kept_activations_ = false;
-    for (auto& l : layers_) h = l->forward(h, training);
+    for (size_t i = 0; i < layers_.size(); ++i) h = layers_[i]->forward(i == 0 && batch ? x : h, training);
     kept_activations_ = training;
     return h;
 }

@@ -76,6 +76,7 @@ public:
     void seed_dropout(uint64_t seed);
 
 private:
+    bool is_batch(const Tensor& x) const;  // f32 and [n, input...] already
     Tensor as_batch(const Tensor& x) const;
     Json arch_;
     Shape input_;

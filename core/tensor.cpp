@@ -47,18 +47,18 @@ static void check_shape_valid(const Shape& shape) {
         if (d < 0) fail("shape_invalid", "negative dimension in shape " + shape_str(shape));
 }
 
-Tensor Tensor::empty(const Shape& shape, DType dtype) {
+Tensor Tensor::empty(Shape shape, DType dtype) {
     check_shape_valid(shape);
     Tensor t;
-    t.shape_ = shape;
     t.strides_ = contiguous_strides(shape);
     t.dtype_ = dtype;
     t.storage_ = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype));
+    t.shape_ = std::move(shape);
     return t;
 }
 
-Tensor Tensor::zeros(const Shape& shape, DType dtype) {
-    Tensor t = empty(shape, dtype);
+Tensor Tensor::zeros(Shape shape, DType dtype) {
+    Tensor t = empty(std::move(shape), dtype);
     std::memset(t.storage_->data, 0, t.storage_->bytes);
     return t;
 }

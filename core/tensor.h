@@ -60,8 +60,10 @@ struct Storage {
 class Tensor {
 public:
     Tensor() = default;  // an empty tensor: rank 0, numel 0, no storage
-    static Tensor empty(const Shape& shape, DType dtype = DType::f32);  // uninitialised
-    static Tensor zeros(const Shape& shape, DType dtype = DType::f32);
+    // By value, so a temporary shape moves in: a batch-1 pass makes a tensor per layer, and in the threaded wasm
+    // build every allocation takes the allocator's lock.
+    static Tensor empty(Shape shape, DType dtype = DType::f32);  // uninitialised
+    static Tensor zeros(Shape shape, DType dtype = DType::f32);
     static Tensor full(const Shape& shape, float value);
     static Tensor from(const Shape& shape, const float* values);       // copies
     static Tensor from(const Shape& shape, std::initializer_list<float> values);
