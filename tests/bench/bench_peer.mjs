@@ -13,8 +13,7 @@ const bytes = async (url) => {
 // loadScript(url): runs a classic script in this global scope (a <script> tag on the page, importScripts in a worker).
 export async function runPeer(cfg, loadScript) {
     const d = await loadFashion((name) => bytes('/data/' + name), cfg.quick);
-    const info = { crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency,
-                   thread: typeof window === 'undefined' ? 'worker' : 'page' };
+    const info = hostInfo();
     let out;
     if (cfg.peer === 'tfjs-wasm' || cfg.peer === 'tfjs-cpu') {
         await loadScript(nm + '@tensorflow/tfjs/dist/tf.min.js');
@@ -35,6 +34,12 @@ export async function runPeer(cfg, loadScript) {
     return out;
 }
 
+// Where a peer ran: the page's isolation and thread (the page's own, or a worker).
+function hostInfo() {
+    return { crossOriginIsolated: self.crossOriginIsolated, hardwareConcurrency: navigator.hardwareConcurrency,
+             thread: typeof window === 'undefined' ? 'worker' : 'page' };
+}
+
 async function cairnModule(cfg, loadScript) {
     const url = new URL(cfg.module, self.location.href).href;
     await loadScript(url);
@@ -50,7 +55,6 @@ export async function openCairnW1(cfg, loadScript) {
     const M = await cairnModule(cfg, loadScript);
     const error = loadCairn(M, d, cfg.threads);
     if (error) throw new Error(error);
-    const info = { threads: cfg.threads, crossOriginIsolated: self.crossOriginIsolated,
-                   hardwareConcurrency: navigator.hardwareConcurrency, thread: 'worker', paired: true };
+    const info = { threads: cfg.threads, ...hostInfo(), paired: true };
     return { ...cairnTraining(M, 1, cfg.quick), info: () => info };
 }

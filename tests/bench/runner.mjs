@@ -56,7 +56,8 @@ const C = (peer, engine, threads, workloads, extra = {}) => ({ id: `${peer}/${en
 // back to back (bench.html, runPair): measured in pages seconds apart, the two epochs could fall in different
 // stretches of the VM's speed, which moved that ratio between 1.3 and 1.9 round by round. Their rows keep their ids.
 const pairW1 = inWorker;
-const cairnChromium1t = C('cairn', 'chromium', 1, [], { module: cairnWeb }), cairnChromium2t = C('cairn', 'chromium', 2, [], { module: cairnWebMt });
+const cairnChromium1t = C('cairn', 'chromium', 1, [...(pairW1 ? [] : ['W1']), 'W2', 'W3', 'GEMM'], { needs: cairnWeb, module: cairnWeb });
+const cairnChromium2t = C('cairn', 'chromium', 2, [...(pairW1 ? [] : ['W1']), 'W2', 'W3'], { needs: cairnWebMt, module: cairnWebMt });
 // TF.js wasm 2t: in Node it has no threaded build; in the isolated page its threaded binary loads, and the row
 // reports an error if getThreadsCount() does not give the threads asked for (never a 1-thread figure labelled 2t).
 const all = [
@@ -74,8 +75,8 @@ const all = [
     C('cairn', 'node', 2, ['W1', 'W2'], { needs: cairnWebMt, module: cairnWebMt }),
     ...(pairW1 ? [{ id: 'cairn/chromium/1t+2t', peer: 'cairn', engine: 'chromium', workloads: ['W1'], needs: [cairnWeb, cairnWebMt],
                     pair: [cairnChromium1t, cairnChromium2t] }] : []),
-    C('cairn', 'chromium', 1, [...(pairW1 ? [] : ['W1']), 'W2', 'W3', 'GEMM'], { needs: cairnWeb, module: cairnWeb }),
-    C('cairn', 'chromium', 2, [...(pairW1 ? [] : ['W1']), 'W2', 'W3'], { needs: cairnWebMt, module: cairnWebMt }),
+    cairnChromium1t,
+    cairnChromium2t,
     C('tfjs-wasm', 'chromium', 1, ['W1', 'W2', 'W3']),
     C('tfjs-wasm', 'chromium', 2, ['W1', 'W2']),
     C('tfjs-cpu', 'chromium', 1, ['W3']),
