@@ -163,12 +163,16 @@ Tensor Model::as_batch(const Tensor& x) const {
 Tensor Model::forward(const Tensor& x, bool training) {
     // A batch already in [n, input...] form reaches the first layer as it is: a copy would allocate its shape
     // vectors, which shows in a batch-1 pass.
-    const bool batch = is_batch(x);
-    Tensor h = batch && !layers_.empty() ? Tensor() : as_batch(x);
+    Tensor reshaped, h;
+    const Tensor* in = is_batch(x) ? &x : &(reshaped = as_batch(x));
     kept_activations_ = false;
-    for (size_t i = 0; i < layers_.size(); ++i) h = layers_[i]->forward(i == 0 && batch ? x : h, training);
+    for (auto& l : layers_) {
+        h = l->forward(*in, training);
+        in = &h;
+    }
     kept_activations_ = training;
-    return h;
+    if (layers_.empty()) return *in;
+    return h;  // moved, not copied
 }
 
 Tensor Model::backward(const Tensor& dout) {

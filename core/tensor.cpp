@@ -219,4 +219,9 @@ void check_shape(const Tensor& t, const Shape& expected, const char* what) {
                                    shape_str(t.shape()));
 }
 
+void check_shape(const Tensor& t, std::initializer_list<int64_t> expected, const char* what) {
+    if (!std::equal(t.shape().begin(), t.shape().end(), expected.begin(), expected.end()))
+        check_shape(t, Shape(expected), what);
+}
+
 }  // namespace cairn

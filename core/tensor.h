@@ -114,5 +114,8 @@ private:
 // Throws Error("shape_mismatch") naming both shapes and what was being done.
 void check_same_shape(const Tensor& a, const Tensor& b, const char* what);
 void check_shape(const Tensor& t, const Shape& expected, const char* what);
+// The same for a shape written in place ({m, n}), compared without building a Shape unless it differs: a product
+// checks its output on every call, and in the threaded wasm build each allocation takes the allocator's lock.
+void check_shape(const Tensor& t, std::initializer_list<int64_t> expected, const char* what);
 
 }  // namespace cairn
