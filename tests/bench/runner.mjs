@@ -318,7 +318,7 @@ const ratios = [
     ratio('W1 native 2t: Cairn / PyTorch', S('cairn/native/2t', 'W1', 'samples_per_s'), S('torch/native/2t', 'W1', 'samples_per_s'), 1.0),
     ratio('Start-up: first dashboard frame (ms)', S('cairn/chromium/startup', 'START', 'first_frame_ms'), K(1), 1000, false),
     ratio('Download: wasm gzip -9 (MB)', K(download.wasm_gzip ? download.wasm_gzip / 1e6 : NaN), K(1), 2.0, false),
-    // Context only (no target): the same comparisons under Node.
+    // Context only (no target): the same comparisons under Node, TF.js threaded, and the 2t/1t ratios elsewhere.
     ratio('(info) W1 Node 1t: Cairn / TF.js wasm', S('cairn/node/1t', 'W1', 'samples_per_s'), S('tfjs-wasm/node/1t', 'W1', 'samples_per_s'), NaN),
     ratio('(info) W2 Node b1: Cairn / ORT Web 1t', S('cairn/node/1t', 'W2', 'b1_us'), S('ort/node/1t', 'W2', 'b1_us'), NaN, false),
     // TF.js's threaded wasm variant, where it runs 2 threads (on 2 cores it chooses 1, and the row stays empty).
