@@ -4,7 +4,8 @@
 // builds runs as one pair per round, their epochs back to back in one page (`pairW1` below).
 //
 // Environment: CAIRN_BENCH_QUICK=1 (smoke run: small counts, 1 round), CAIRN_BENCH_ROUNDS=N (default 5),
-// CAIRN_BENCH_ONLY=regex (config ids to run; the W1 pair runs if either of its ids matches), CAIRN_BENCH_OUT=file.json, CAIRN_OPENBLAS=dir (PyTorch's BLAS),
+// CAIRN_BENCH_ONLY=regex (config ids to run; the W1 pair runs if either of its ids matches), CAIRN_BENCH_OUT=file.json,
+// CAIRN_OPENBLAS=dir (PyTorch's BLAS),
 // CAIRN_BENCH_PAGE_THREAD=1 (Chromium peers run on the page's thread instead of in a dedicated worker),
 // CAIRN_NATIVE_BUILD / CAIRN_WASM_BUILD (build trees; the wasm tree holds both the single and the threaded engine).
 //
