@@ -14,6 +14,7 @@
 // [SECTION] State and models
 // [SECTION] Steps (the exported API)
 // [SECTION] Roofline
+// [SECTION] The machine's two cores
 // [SECTION] Native driver
 #include <algorithm>
 #include <chrono>
@@ -232,6 +233,60 @@ CB_EXPORT double cb_step_part_us(int op) {
     }
     S().sink += c[0] + w[0];
     return best;
+}
+
+//-----------------------------------------------------------------------------
+// [SECTION] The machine's two cores
+//-----------------------------------------------------------------------------
+
+// What a second core adds on this machine, for work that shares nothing (tests/bench/cores.mjs, PROFILE.md): on a
+// shared VM, W1's 2-thread / 1-thread ratio can only be judged against what the same two cores give to independent
+// work in the same minute. Probes, each on its own operands:
+//   0, 1  the SIMD128 mul+add loop on this thread alone / on each of two threads at once: FLOP/s (summed)
+//   2, 3  the product 64x128x784 (half of W1's first layer) alone / one per thread at once: µs
+//   4     the whole 64x256x784 product through the kernel table at the current thread count: µs
+//   5, 6  the Adam update of 235,146 parameters (W1's model: 3.8 MB of arrays, more than a core's L2, like the
+//         update in a training step) alone / one per thread at once, each on its own arrays: µs
+// The caller sets the thread count: 1 for probes 0, 2 and 5 (a product would otherwise split), 2 for 1, 3 and 6 (one
+// task per thread; a kernel inside a task runs serially), either for 4.
+CB_EXPORT double cb_cores_probe(int probe) {
+    struct Product {
+        std::vector<float> a, b, c;
+        int64_t n;
+        explicit Product(int64_t n) : a(64 * 784, 0.5f), b(784 * n, 0.25f), c(64 * n), n(n) {}
+        void run() {
+            GemmArgs g;
+            g.m = 64; g.n = n; g.k = 784;
+            g.a = a.data(); g.lda = 784;
+            g.b = b.data(); g.ldb = n;
+            g.c = c.data(); g.ldc = n;
+            g.relu = true;
+            kernels().gemm(g);
+        }
+    };
+    struct Update {
+        std::vector<float> w, g, m, v;
+        Update() : w(235146, 0.1f), g(235146, 0.01f), m(235146), v(235146) {}
+        void run() { kernels().adam_update(w.data(), g.data(), m.data(), v.data(), int64_t(w.size()), 1e-3f, 0.9f, 0.999f, 1e-8f, 0.f); }
+    };
+    static Product half[2] = {Product(128), Product(128)}, whole(256);
+    static Update update[2];
+    double flops[2] = {0, 0};
+    float sink[2] = {0, 0};
+    const double t0 = now_s();
+    switch (probe) {
+    case 0: flops[0] = simd128_muladd_peak_flops(now_s, sink[0]); break;
+    case 1: parallel_for(2, [&](int t) { flops[t] = simd128_muladd_peak_flops(now_s, sink[t]); }); break;
+    case 2: half[0].run(); break;
+    case 3: parallel_for(2, [&](int t) { half[t].run(); }); break;
+    case 4: whole.run(); break;
+    case 5: update[0].run(); break;
+    case 6: parallel_for(2, [&](int t) { update[t].run(); }); break;
+    default: return -1;
+    }
+    const double us = (now_s() - t0) * 1e6;
+    S().sink += sink[0] + sink[1] + half[0].c[0] + half[1].c[0] + whole.c[0] + update[0].w[0] + update[1].w[0];
+    return probe < 2 ? flops[0] + flops[1] : us;
 }
 
 //-----------------------------------------------------------------------------

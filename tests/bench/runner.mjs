@@ -74,6 +74,9 @@ const all = [
     C('ort', 'node', 1, ['W2']),
     C('ort', 'node', 2, ['W2']),
     C('cairn', 'node', 2, ['W1', 'W2'], { needs: cairnWebMt, module: cairnWebMt }),
+    // What the machine's second core gives to work that shares nothing, just before the W1 pair (cores.mjs): the
+    // context the 2t / 1t ratios need on a shared VM.
+    C('machine', 'node', 2, ['CORES'], { needs: cairnWebMt, module: cairnWebMt }),
     ...(pairW1 ? [{ id: 'cairn/chromium/1t+2t', peer: 'cairn', engine: 'chromium', workloads: ['W1'], needs: [cairnWeb, cairnWebMt],
                     pair: [cairnChromium1t, cairnChromium2t] }] : []),
     cairnChromium1t,
@@ -119,6 +122,7 @@ function runNative(c) {
 }
 
 function runNode(c) {
+    if (c.peer === 'machine') return run(process.execPath, [path.join(here, 'cores.mjs'), '--blocks', quick ? '2' : '10', '--module', c.module]);
     const a = [path.join(here, 'node_peer.mjs'), '--peer', c.peer, '--threads', String(c.threads), '--workloads', c.workloads.join(','), ...q];
     if (c.peer === 'ort') a.push('--onnx', onnxFile);
     if (c.peer === 'cairn') a.push('--module', c.module);
@@ -226,7 +230,7 @@ const infos = {};
 function record(c, res, round) {
     if (res.error) { (errors[c.id] ??= {}).run = res.error; return; }
     infos[c.id] = res.info;
-    for (const w of ['W1', 'W2', 'W3', 'GEMM', 'START']) {
+    for (const w of ['W1', 'W2', 'W3', 'GEMM', 'START', 'CORES']) {
         const r = res[w];
         if (!r) continue;
         if (r.error) { (errors[c.id] ??= {})[w] = r.error; continue; }
@@ -276,12 +280,16 @@ const S = (id, w, k) => {
     return { median: v.length ? med(v) : NaN, byRound: new Map(r.map((round, i) => [round, v[i]])) };
 };
 const K = (value) => ({ median: value, byRound: null });  // a constant or a once-per-run figure
+const twoThreadRatios = new Set(['arithmetic', 'products', 'gemm', 'updates', 'w1_steps']);  // cores.mjs's figures
 const fmt = (v, k) => (!Number.isFinite(v) ? '—' : k === 'train_accuracy' || k === 'fraction' ? (100 * v).toFixed(1) + '%'
-    : v >= 1000 ? Math.round(v).toLocaleString('en-US') : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+    : twoThreadRatios.has(k) ? v.toFixed(2) : v >= 1000 ? Math.round(v).toLocaleString('en-US') : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 const units = { samples_per_s: 'samples/s', b1_us: 'µs (batch 1)', b256_samples_per_s: 'samples/s (batch 256)',
     settled_samples_per_s: 'samples/s (epoch after the timed one)', train_accuracy: 'train accuracy',
     peak_gflops: 'GFLOP/s SIMD peak', gemm_gflops: 'GFLOP/s GEMM 64x784x256',
-    fraction: 'of peak', first_frame_ms: 'ms to first frame' };
+    fraction: 'of peak', first_frame_ms: 'ms to first frame', arithmetic: '2t / 1t: SIMD mul+add, one loop per thread',
+    products: '2t / 1t: 64x128x784 products, one per thread', gemm: '2t / 1t: 64x256x784 through the pool',
+    updates: '2t / 1t: Adam updates of 235k parameters, one per thread',
+    w1_steps: '2t / 1t: W1 steps in the same blocks' };
 const rows = [];
 for (const [id, ws] of Object.entries(samples)) {
     for (const [w, ks] of Object.entries(ws)) {
@@ -327,6 +335,8 @@ const ratios = [
     ratio('(info) W1 Chromium, epoch after the timed one: Cairn 2t / Cairn 1t', S('cairn/chromium/2t', 'W1', 'settled_samples_per_s'), S('cairn/chromium/1t', 'W1', 'settled_samples_per_s'), NaN),
     ratio('(info) W1 Node: Cairn 2t / Cairn 1t', S('cairn/node/2t', 'W1', 'samples_per_s'), S('cairn/node/1t', 'W1', 'samples_per_s'), NaN),
     ratio('(info) W1 native: Cairn 2t / Cairn 1t', S('cairn/native/2t', 'W1', 'samples_per_s'), S('cairn/native/1t', 'W1', 'samples_per_s'), NaN),
+    // The machine's own 2t / 1t on work that shares nothing: a ceiling the W1 ratios cannot be expected to pass.
+    ratio('(info) machine, Node: 2 independent products at once / 1 alone', S('machine/node/2t', 'CORES', 'products'), K(1), NaN),
     ratio('(info) W2 Chromium b256: Cairn 2t / Cairn 1t', S('cairn/chromium/2t', 'W2', 'b256_samples_per_s'), S('cairn/chromium/1t', 'W2', 'b256_samples_per_s'), NaN),
     ratio('(info) W2 native b1: Cairn 1t / XNNPACK 1t', S('cairn/native/1t', 'W2', 'b1_us'), S('xnnpack/native/1t', 'W2', 'b1_us'), NaN, false),
 ];
