@@ -1,7 +1,10 @@
 // `cairn serve`: serves the built page with the headers that make it cross-origin isolated
-// (COOP/COEP), which the threaded wasm build needs for SharedArrayBuffer.
+// (COOP/COEP), which the threaded wasm build needs for SharedArrayBuffer, and with validators (ETag) so that a
+// browser revalidates its cached copy instead of downloading and compiling the wasm anew on every visit.
 #include <httplib.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 
@@ -11,8 +14,29 @@
 namespace cairn::cli {
 namespace {
 
+namespace fs = std::filesystem;
+
+// The validator of a served file: its size and modification time, so a rebuilt file gets a new one. Empty for a
+// path that is not a regular file under root. A browser revalidates every file ("no-cache") and, on 304 Not
+// Modified, keeps its cached copy, and with it the optimized code V8 cached for a wasm module: a returning visit
+// then starts in that code instead of compiling and tiering the module up again.
+std::string etag_for(const fs::path& root, const std::string& url_path) {
+    std::error_code ec;
+    fs::path file = fs::weakly_canonical(root / fs::path(url_path).relative_path(), ec);
+    if (ec) return "";
+    if (fs::is_directory(file, ec)) file /= "index.html";
+    const fs::path base = fs::weakly_canonical(root, ec);
+    const auto [end, unused] = std::mismatch(base.begin(), base.end(), file.begin(), file.end());
+    if (ec || end != base.end() || !fs::is_regular_file(file, ec)) return "";
+    const auto size = fs::file_size(file, ec);
+    const auto mtime = fs::last_write_time(file, ec).time_since_epoch().count();
+    if (ec) return "";
+    char tag[64];
+    std::snprintf(tag, sizeof tag, "\"%jx-%jx\"", uintmax_t(size), uintmax_t(mtime));
+    return tag;
+}
+
 void serve(const std::string& root, const std::string& host, int port) {
-    namespace fs = std::filesystem;
     if (!fs::is_directory(root)) fail("not_found", "serve: web root '" + root + "' is not a directory (build the wasm target first)");
     httplib::Server server;
     server.set_file_extension_and_mimetype_mapping("mjs", "text/javascript");
@@ -21,6 +45,18 @@ void serve(const std::string& root, const std::string& host, int port) {
                                 {"Cross-Origin-Embedder-Policy", "require-corp"},
                                 {"Cross-Origin-Resource-Policy", "same-origin"},
                                 {"Cache-Control", "no-cache"}});
+    using httplib::Request, httplib::Response;
+    server.set_pre_routing_handler([root](const Request& req, Response& res) {
+        if (req.method != "GET" && req.method != "HEAD") return httplib::Server::HandlerResponse::Unhandled;
+        const std::string tag = etag_for(root, req.path);
+        if (tag.empty() || req.get_header_value("If-None-Match") != tag) return httplib::Server::HandlerResponse::Unhandled;
+        res.status = 304;
+        res.set_header("ETag", tag);
+        return httplib::Server::HandlerResponse::Handled;
+    });
+    server.set_file_request_handler([root](const Request& req, Response& res) {
+        if (const std::string tag = etag_for(root, req.path); !tag.empty()) res.set_header("ETag", tag);
+    });
     if (!server.set_mount_point("/", root)) fail("not_found", "serve: cannot mount '" + root + "'");
     // httplib's default adds SO_REUSEPORT, with which a second `cairn serve` on a port already served binds as well
     // and the two share its connections. SO_REUSEADDR alone still allows a restart while old connections linger.
