@@ -167,6 +167,11 @@ async function runStartup() {
     const index = path.join(wasmBuild, 'web/index.html');  // the served page is the dashboard
     if (!existsSync(index)) return { error: 'no build/wasm/web/index.html' };
     const page = await browser.newPage();
+    // A first visit: the pages are served for revalidation (static_server.mjs, as by `cairn serve`), so without
+    // this a later round would start from the HTTP cache and the wasm code V8 cached in the round before.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
     page.on('response', (r) => { const u = new URL(r.url()); if (r.status() === 200 && u.origin === base) fetched.add(path.join(root, decodeURIComponent(u.pathname))); });
     try {
         await page.addInitScript(() => {
