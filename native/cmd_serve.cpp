@@ -46,16 +46,14 @@ void serve(const std::string& root, const std::string& host, int port) {
                                 {"Cross-Origin-Resource-Policy", "same-origin"},
                                 {"Cache-Control", "no-cache"}});
     using httplib::Request, httplib::Response;
+    // Before the mount point serves a file: its ETag goes on the response, and a request that names it ends in 304.
     server.set_pre_routing_handler([root](const Request& req, Response& res) {
-        if (req.method != "GET" && req.method != "HEAD") return httplib::Server::HandlerResponse::Unhandled;
-        const std::string tag = etag_for(root, req.path);
-        if (tag.empty() || req.get_header_value("If-None-Match") != tag) return httplib::Server::HandlerResponse::Unhandled;
-        res.status = 304;
+        const std::string tag = req.method == "GET" || req.method == "HEAD" ? etag_for(root, req.path) : "";
+        if (tag.empty()) return httplib::Server::HandlerResponse::Unhandled;
         res.set_header("ETag", tag);
+        if (req.get_header_value("If-None-Match") != tag) return httplib::Server::HandlerResponse::Unhandled;
+        res.status = 304;
         return httplib::Server::HandlerResponse::Handled;
-    });
-    server.set_file_request_handler([root](const Request& req, Response& res) {
-        if (const std::string tag = etag_for(root, req.path); !tag.empty()) res.set_header("ETag", tag);
     });
     if (!server.set_mount_point("/", root)) fail("not_found", "serve: cannot mount '" + root + "'");
     // httplib's default adds SO_REUSEPORT, with which a second `cairn serve` on a port already served binds as well
