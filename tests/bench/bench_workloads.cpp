@@ -94,6 +94,28 @@ Dataset first(const Dataset& d, int64_t n, bool flat) {
     return r;
 }
 
+// X·W of W1's first layer, or of a part of its columns: C[64 x n] = A[64 x 784] B[784 x n], on operands of its own.
+struct FirstLayerProduct {
+    int64_t n;
+    std::vector<float> a, b, c;
+    explicit FirstLayerProduct(int64_t n) : n(n), a(64 * 784, 0.5f), b(784 * n, 0.25f), c(64 * n) {}
+    void run() {
+        GemmArgs g;
+        g.m = 64; g.n = n; g.k = 784;
+        g.a = a.data(); g.lda = 784;
+        g.b = b.data(); g.ldb = n;
+        g.c = c.data(); g.ldc = n;
+        kernels().gemm(g);
+    }
+};
+
+// The Adam update of all of W1's model (235,146 parameters, 3.8 MB of arrays), on arrays of its own.
+struct ModelUpdate {
+    std::vector<float> w, g, m, v;
+    ModelUpdate() : w(235146, 0.1f), g(235146, 0.01f), m(235146), v(235146) {}
+    void run() { kernels().adam_update(w.data(), g.data(), m.data(), v.data(), int64_t(w.size()), 1e-3f, 0.9f, 0.999f, 1e-8f, 0.f); }
+};
+
 }  // namespace
 
 //-----------------------------------------------------------------------------
@@ -181,19 +203,14 @@ CB_EXPORT double cb_peak_flops() {
 
 // The W1 first-layer forward shape through the active kernel table: C[64x256] = A[64x784] B[784x256].
 CB_EXPORT double cb_gemm_flops() {
-    static std::vector<float> a(64 * 784, 0.5f), b(784 * 256, 0.25f), c(64 * 256);
-    GemmArgs g;
-    g.m = 64; g.n = 256; g.k = 784;
-    g.a = a.data(); g.lda = 784;
-    g.b = b.data(); g.ldb = 256;
-    g.c = c.data(); g.ldc = 256;
+    static FirstLayerProduct product(256);
     double best = 0;
     for (int rep = 0; rep < 5; ++rep) {
         const double t0 = now_s();
-        kernels().gemm(g);
+        product.run();
         best = std::max(best, 2.0 * 64 * 784 * 256 / (now_s() - t0));
     }
-    S().sink += c[0];
+    S().sink += product.c[0];
     return best;
 }
 
@@ -209,7 +226,7 @@ CB_EXPORT double cb_step_part_us(int op) {
         {64, 128, 10, false, true, false}, {64, 256, 128, false, true, false}, {}, {},
         {1, 256, 784, false, false, true}, {1, 128, 256, false, false, true}, {1, 10, 128, false, false, false}};
     static std::vector<float> a(784 * 256, 0.5f), b(784 * 256, 0.25f), c(784 * 256), bias(784, 0.1f);
-    static std::vector<float> w(235146, 0.1f), g(235146, 0.01f), m(235146), v(235146);
+    static ModelUpdate update;
     double best = 1e30;
     for (int rep = 0; rep < 5; ++rep) {
         const double t0 = now_s();
@@ -223,7 +240,7 @@ CB_EXPORT double cb_step_part_us(int op) {
             x.bias = s.bias_relu ? bias.data() : nullptr; x.relu = s.bias_relu;
             kernels().gemm(x);
         } else if (op == 8) {
-            kernels().adam_update(w.data(), g.data(), m.data(), v.data(), int64_t(w.size()), 1e-3f, 0.9f, 0.999f, 1e-8f, 0.f);
+            update.run();
         } else if (op == 9) {
             if (!cb_train_step()) cb_train_begin(1, 64, 1e-3f, int(S().all.size()));
         } else {
@@ -231,7 +248,7 @@ CB_EXPORT double cb_step_part_us(int op) {
         }
         best = std::min(best, (now_s() - t0) * 1e6);
     }
-    S().sink += c[0] + w[0];
+    S().sink += c[0] + update.w[0];
     return best;
 }
 
@@ -250,27 +267,8 @@ CB_EXPORT double cb_step_part_us(int op) {
 // The caller sets the thread count: 1 for probes 0, 2 and 5 (a product would otherwise split), 2 for 1, 3 and 6 (one
 // task per thread; a kernel inside a task runs serially), either for 4.
 CB_EXPORT double cb_cores_probe(int probe) {
-    struct Product {
-        std::vector<float> a, b, c;
-        int64_t n;
-        explicit Product(int64_t n) : a(64 * 784, 0.5f), b(784 * n, 0.25f), c(64 * n), n(n) {}
-        void run() {
-            GemmArgs g;
-            g.m = 64; g.n = n; g.k = 784;
-            g.a = a.data(); g.lda = 784;
-            g.b = b.data(); g.ldb = n;
-            g.c = c.data(); g.ldc = n;
-            g.relu = true;
-            kernels().gemm(g);
-        }
-    };
-    struct Update {
-        std::vector<float> w, g, m, v;
-        Update() : w(235146, 0.1f), g(235146, 0.01f), m(235146), v(235146) {}
-        void run() { kernels().adam_update(w.data(), g.data(), m.data(), v.data(), int64_t(w.size()), 1e-3f, 0.9f, 0.999f, 1e-8f, 0.f); }
-    };
-    static Product half[2] = {Product(128), Product(128)}, whole(256);
-    static Update update[2];
+    static FirstLayerProduct half[2] = {FirstLayerProduct(128), FirstLayerProduct(128)}, whole(256);
+    static ModelUpdate update[2];
     double flops[2] = {0, 0};
     float sink[2] = {0, 0};
     const double t0 = now_s();
