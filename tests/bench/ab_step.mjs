@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { loadCairn, loadFashion } from './workloads.mjs';
 
 const argv = process.argv.slice(2), opt = (name, dflt) => {
     const i = argv.indexOf(name);
@@ -15,17 +16,14 @@ const threads = opt('--threads', 2), rounds = opt('--rounds', 30), steps = opt('
 const modules = argv.map((m) => path.resolve(m));
 if (modules.length < 2) throw new Error('usage: ab_step.mjs [--threads N] [--rounds R] [--steps S] A.js B.js [...]');
 const dir = process.env.CAIRN_FASHION_DIR || '/usr/share/datasets/fashion-mnist';
-const images = readFileSync(path.join(dir, 'train-images-idx3-ubyte.gz'));
-const labels = readFileSync(path.join(dir, 'train-labels-idx1-ubyte.gz'));
+const d = await loadFashion((name) => readFileSync(path.join(dir, name)), false);
 
 const runs = [];
 for (const file of modules) {
     const factory = createRequire(file)(file);
     const M = await factory({ wasmBinary: readFileSync(file.replace(/\.js$/, '.wasm')) });
-    const put = (a) => { const p = M._malloc(a.byteLength); M.HEAPU8.set(a, p); return p; };
-    const loaded = M._cb_load(put(images), images.byteLength, put(labels), labels.byteLength, 60000);
-    if (loaded !== 0) throw new Error(`${file}: cb_load failed`);
-    if (M._cb_threads(threads) !== threads) throw new Error(`${file} cannot run ${threads} threads`);
+    const error = loadCairn(M, d, threads);
+    if (error) throw new Error(`${file}: ${error}`);
     const step = () => { if (!M._cb_train_step()) M._cb_train_begin(1, 64, 1e-3, 60000); };
     M._cb_train_begin(1, 64, 1e-3, 60000);
     for (let i = 0; i < 300; ++i) step();

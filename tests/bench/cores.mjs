@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadCairn, loadFashion } from './workloads.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const argv = process.argv.slice(2);
@@ -27,11 +28,8 @@ const file = moduleArg >= 0 ? path.resolve(argv[moduleArg + 1])
 const dir = process.env.CAIRN_FASHION_DIR || '/usr/share/datasets/fashion-mnist';
 
 const M = await createRequire(file)(file)({ wasmBinary: readFileSync(file.replace(/\.js$/, '.wasm')) });
-const put = (a) => { const p = M._malloc(a.byteLength); M.HEAPU8.set(a, p); return p; };
-const images = readFileSync(path.join(dir, 'train-images-idx3-ubyte.gz'));
-const labels = readFileSync(path.join(dir, 'train-labels-idx1-ubyte.gz'));
-if (M._cb_load(put(images), images.byteLength, put(labels), labels.byteLength, 60000) !== 0) throw new Error('cb_load failed');
-if (M._cb_threads(2) !== 2) throw new Error(`${file} cannot run 2 threads`);
+const error = loadCairn(M, await loadFashion((name) => readFileSync(path.join(dir, name)), false), 2);
+if (error) throw new Error(error);
 const step = () => { if (!M._cb_train_step()) M._cb_train_begin(1, 64, 1e-3, 60000); };
 M._cb_train_begin(1, 64, 1e-3, 60000);
 for (let i = 0; i < 1500; ++i) step();
