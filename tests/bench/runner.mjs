@@ -285,7 +285,6 @@ const S = (id, w, k) => {
     return { median: v.length ? med(v) : NaN, byRound: new Map(r.map((round, i) => [round, v[i]])) };
 };
 const K = (value) => ({ median: value, byRound: null });  // a constant or a once-per-run figure
-const twoThreadRatios = new Set(['arithmetic', 'products', 'gemm', 'updates', 'w1_steps']);  // cores.mjs's figures
 const fmt = (v, k) => (!Number.isFinite(v) ? '—' : k === 'train_accuracy' || k === 'fraction' ? (100 * v).toFixed(1) + '%'
     : twoThreadRatios.has(k) ? v.toFixed(2) : v >= 1000 ? Math.round(v).toLocaleString('en-US') : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 const units = { samples_per_s: 'samples/s', b1_us: 'µs (batch 1)', b256_samples_per_s: 'samples/s (batch 256)',
@@ -295,6 +294,7 @@ const units = { samples_per_s: 'samples/s', b1_us: 'µs (batch 1)', b256_samples
     products: '2t / 1t: 64x128x784 products, one per thread', gemm: '2t / 1t: 64x256x784 through the pool',
     updates: '2t / 1t: Adam updates of 235k parameters, one per thread',
     w1_steps: '2t / 1t: W1 steps in the same blocks' };
+const twoThreadRatios = new Set(Object.keys(units).filter((k) => units[k].startsWith('2t / 1t')));  // cores.mjs's figures
 const rows = [];
 for (const [id, ws] of Object.entries(samples)) {
     for (const [w, ks] of Object.entries(ws)) {
