@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { loadCairn, loadFashion } from './workloads.mjs';
+import { endlessW1Steps, loadCairn, loadFashion } from './workloads.mjs';
 
 const argv = process.argv.slice(2), opt = (name, dflt) => {
     const i = argv.indexOf(name);
@@ -24,8 +24,7 @@ for (const file of modules) {
     const M = await factory({ wasmBinary: readFileSync(file.replace(/\.js$/, '.wasm')) });
     const error = loadCairn(M, d, threads);
     if (error) throw new Error(`${file}: ${error}`);
-    const step = () => { if (!M._cb_train_step()) M._cb_train_begin(1, 64, 1e-3, 60000); };
-    M._cb_train_begin(1, 64, 1e-3, 60000);
+    const step = endlessW1Steps(M);
     for (let i = 0; i < 300; ++i) step();
     runs.push({ file, step, ms: [] });
 }

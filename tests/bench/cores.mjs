@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCairn, loadFashion } from './workloads.mjs';
+import { endlessW1Steps, loadCairn, loadFashion } from './workloads.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const argv = process.argv.slice(2);
@@ -30,8 +30,7 @@ const dir = process.env.CAIRN_FASHION_DIR || '/usr/share/datasets/fashion-mnist'
 const M = await createRequire(file)(file)({ wasmBinary: readFileSync(file.replace(/\.js$/, '.wasm')) });
 const error = loadCairn(M, await loadFashion((name) => readFileSync(path.join(dir, name)), false), 2);
 if (error) throw new Error(error);
-const step = () => { if (!M._cb_train_step()) M._cb_train_begin(1, 64, 1e-3, 60000); };
-M._cb_train_begin(1, 64, 1e-3, 60000);
+const step = endlessW1Steps(M);
 for (let i = 0; i < 1500; ++i) step();
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };

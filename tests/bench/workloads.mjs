@@ -243,6 +243,15 @@ export function loadCairn(M, d, threads) {
     return used === threads ? null : `this Cairn build runs ${used} thread(s) (asked for ${threads}); the threaded one is cairn_bench_web_mt`;
 }
 
+// W1 training steps without end, for measurements in blocks of steps (ab_step.mjs, cores.mjs): starts W1's epoch and
+// returns a function that runs one step, starting the next epoch when one ends.
+export function endlessW1Steps(M) {
+    const s = spec(false).w1;
+    const begin = () => M._cb_train_begin(1, s.batch, s.lr, s.samples);
+    begin();
+    return () => { if (!M._cb_train_step()) begin(); };
+}
+
 // Training workload w (1 or 3) of a loaded module in its phases, so that a caller can interleave two modules' epochs
 // (bench.html times W1's 1-thread and 2-thread epochs back to back in one page).
 export function cairnTraining(M, w, quick) {
