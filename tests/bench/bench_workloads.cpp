@@ -303,15 +303,21 @@ std::vector<uint8_t> read_file(const std::string& path) {
 // The same counts as spec() in workloads.mjs.
 struct TrainSpec { int batch; float lr; int samples, warmup_steps; };
 
+double unix_ms() {
+    return std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 std::string train_json(int workload, const TrainSpec& sp) {
     cb_train_begin(workload, sp.batch, sp.lr, sp.warmup_steps * sp.batch);
     while (cb_train_step()) {}
     cb_train_begin(workload, sp.batch, sp.lr, sp.samples);
-    const double t0 = now_s();
+    const double w0 = unix_ms(), t0 = now_s();
     while (cb_train_step()) {}
     const double sec = now_s() - t0;
     char buf[256];
-    int len = std::snprintf(buf, sizeof buf, "{\"samples_per_s\":%.1f,\"seconds\":%.4f", sp.samples / sec, sec);
+    // window_ms: the epoch in Unix ms, for the runner's share of stolen vCPU time (tests/bench/steal.mjs).
+    int len = std::snprintf(buf, sizeof buf, "{\"samples_per_s\":%.1f,\"seconds\":%.4f,\"window_ms\":[%.1f,%.1f]",
+                            sp.samples / sec, sec, w0, w0 + sec * 1000);
     if (workload == 1) len += std::snprintf(buf + len, sizeof buf - len, ",\"train_accuracy\":%.5f", cb_train_accuracy());
     std::snprintf(buf + len, sizeof buf - len, "}");
     return buf;

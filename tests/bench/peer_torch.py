@@ -74,10 +74,11 @@ def train(model, sp, shape, samples):
 def train_workload(make, sp, shape):
     train(make(), sp, shape, sp["warmup_steps"] * sp["batch"])
     model = make()
-    t0 = time.perf_counter()
+    w0, t0 = time.time(), time.perf_counter()
     train(model, sp, shape, sp["samples"])
     sec = time.perf_counter() - t0
-    r = dict(samples_per_s=sp["samples"] / sec, seconds=sec)
+    # window_ms: the epoch in Unix ms, for the runner's share of stolen vCPU time (steal.mjs)
+    r = dict(samples_per_s=sp["samples"] / sec, seconds=sec, window_ms=[w0 * 1000, (w0 + sec) * 1000])
     if make is mlp:
         with torch.no_grad():
             r["train_accuracy"] = (model(X[:sp["samples"]]).argmax(1) == Y[:sp["samples"]]).float().mean().item()

@@ -22,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { serveStatic } from '../static_server.mjs';
+import { sampleSteal } from './steal.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
@@ -232,6 +233,7 @@ const samples = {};  // id -> workload -> metric -> [values]
 const sampleRounds = {};  // the same shape: the round each value was measured in
 const errors = {};   // id -> workload -> message (last seen)
 const infos = {};
+const steal = sampleSteal();
 function record(c, res, round) {
     if (res.error) { (errors[c.id] ??= {}).run = res.error; return; }
     infos[c.id] = res.info;
@@ -239,6 +241,7 @@ function record(c, res, round) {
         const r = res[w];
         if (!r) continue;
         if (r.error) { (errors[c.id] ??= {})[w] = r.error; continue; }
+        if (Array.isArray(r.window_ms)) r.steal = steal.during(...r.window_ms);  // a timed epoch
         for (const [k, v] of Object.entries(r)) {
             if (typeof v !== 'number') continue;
             (((samples[c.id] ??= {})[w] ??= {})[k] ??= []).push(v);
@@ -267,6 +270,7 @@ for (let r = 1; r <= rounds; ++r) {
 }
 if (browser) { await browser.close(); rmSync(profileDir, { recursive: true, force: true }); }
 await server.close();
+steal.stop();
 // Without the start-up run (filtered out), nothing says which files the page loads: not measured.
 const download = startup ? downloadSize() : { error: 'start-up not run' };
 // The engine alone (core + training, no dashboard, no Embind): a lower bound for the page's wasm download.
@@ -285,7 +289,7 @@ const S = (id, w, k) => {
     return { median: v.length ? med(v) : NaN, byRound: new Map(r.map((round, i) => [round, v[i]])) };
 };
 const K = (value) => ({ median: value, byRound: null });  // a constant or a once-per-run figure
-const fmt = (v, k) => (!Number.isFinite(v) ? '—' : k === 'train_accuracy' || k === 'fraction' ? (100 * v).toFixed(1) + '%'
+const fmt = (v, k) => (!Number.isFinite(v) ? '—' : k === 'train_accuracy' || k === 'fraction' || k === 'steal' ? (100 * v).toFixed(1) + '%'
     : twoThreadRatios.has(k) ? v.toFixed(2) : v >= 1000 ? Math.round(v).toLocaleString('en-US') : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 const units = { samples_per_s: 'samples/s', b1_us: 'µs (batch 1)', b256_samples_per_s: 'samples/s (batch 256)',
     settled_samples_per_s: 'samples/s (epoch after the timed one)', train_accuracy: 'train accuracy',
@@ -293,7 +297,7 @@ const units = { samples_per_s: 'samples/s', b1_us: 'µs (batch 1)', b256_samples
     fraction: 'of peak', first_frame_ms: 'ms to first frame', arithmetic: '2t / 1t: SIMD mul+add, one loop per thread',
     products: '2t / 1t: 64x128x784 products, one per thread', gemm: '2t / 1t: 64x256x784 through the pool',
     updates: '2t / 1t: Adam updates of 235k parameters, one per thread',
-    w1_steps: '2t / 1t: W1 steps in the same blocks' };
+    w1_steps: '2t / 1t: W1 steps in the same blocks', steal: 'vCPU time taken by the hypervisor (timed epoch)' };
 const twoThreadRatios = new Set(Object.keys(units).filter((k) => units[k].startsWith('2t / 1t')));  // cores.mjs's figures
 const rows = [];
 for (const [id, ws] of Object.entries(samples)) {
@@ -371,6 +375,21 @@ for (const r of ratios) {
         (r.rounds_met === null ? '' : ` (${r.rounds_met} of ${pr.length} met)`);
     const num = (v) => (Number.isFinite(v) ? v.toFixed(2) : '—');
     lines.push(`| ${r.name} | ${num(r.value)} | ${num(r.of_medians)} | ${spread} | ${goal} | ${status} |`);
+}
+// W1's Chromium pair round by round, with the share of the vCPUs' time the hypervisor took during each epoch
+// (steal.mjs): what a round whose 2t / 1t falls short had to work with.
+const byRound = (id, k) => S(id, 'W1', k).byRound;
+const [one, two] = ['cairn/chromium/1t', 'cairn/chromium/2t'].map((id) => ({ rate: byRound(id, 'samples_per_s'),
+    steal: byRound(id, 'steal'), order: byRound(id, 'order') }));
+if (one.rate.size && two.rate.size) {
+    lines.push('', '| W1 Chromium pair, round | first | 1t samples/s | 2t samples/s | 2t / 1t | steal in 1t epoch | steal in 2t epoch |',
+        '| ---: | --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const [round, a] of one.rate) {
+        const b = two.rate.get(round);
+        if (b === undefined) continue;
+        const first = one.order.get(round) === 1 ? '1t' : two.order.get(round) === 1 ? '2t' : '';
+        lines.push(`| ${round} | ${first} | ${fmt(a)} | ${fmt(b)} | ${(b / a).toFixed(2)} | ${fmt(one.steal.get(round), 'steal')} | ${fmt(two.steal.get(round), 'steal')} |`);
+    }
 }
 const errs = rows.filter((r) => r.error);
 if (errs.length || missing.length) lines.push('');

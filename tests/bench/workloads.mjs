@@ -74,6 +74,9 @@ export function glorot(rows, cols, seed) {
 //-----------------------------------------------------------------------------
 
 const now = () => performance.now();
+// A timed epoch's start and end in Unix ms, the clock of the runner's /proc/stat samples (steal.mjs): the runner
+// turns it into the share of the epoch's vCPU time the hypervisor took.
+const windowMs = (t0, t1) => [performance.timeOrigin + t0, performance.timeOrigin + t1];
 const median = (v) => { const s = [...v].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 // Batch-1 latency: calls are timed in groups of `group`, the result is the median of the per-call means of `groups`
@@ -158,8 +161,8 @@ async function tfTrainWorkload(tf, d, sp, make, shape, maxSeconds) {
     const t0 = now();
     const done = tfTrain(tf, model, opt, d, shape, sp.samples, sp.batch, maxSeconds);
     model.layers[0].getWeights()[0].dataSync();  // a backend that ran asynchronously has finished now
-    const seconds = (now() - t0) / 1000;
-    const r = { samples_per_s: done / seconds, seconds, samples: done };
+    const t1 = now(), seconds = (t1 - t0) / 1000;
+    const r = { samples_per_s: done / seconds, seconds, samples: done, window_ms: windowMs(t0, t1) };
     if (shape.length === 1 && done === sp.samples) r.train_accuracy = tfAccuracy(tf, model, d, sp.samples);
     model.dispose(); opt.dispose();
     return r;
@@ -260,7 +263,8 @@ export function cairnTraining(M, w, quick) {
         M._cb_train_begin(w, s.batch, s.lr, s.samples);  // a fresh model for every timed epoch
         const t0 = now();
         while (M._cb_train_step()) {}
-        return (now() - t0) / 1000;
+        const t1 = now();
+        return { seconds: (t1 - t0) / 1000, window_ms: windowMs(t0, t1) };
     };
     return {
         warmup() {
@@ -269,14 +273,14 @@ export function cairnTraining(M, w, quick) {
         },
         // The timed epoch: samples/s, and for W1 the train accuracy after it.
         epoch() {
-            const seconds = epoch();
-            const r = { samples_per_s: s.samples / seconds, seconds };
+            const { seconds, window_ms } = epoch();
+            const r = { samples_per_s: s.samples / seconds, seconds, window_ms };
             if (w === 1) r.train_accuracy = M._cb_train_accuracy();
             return r;
         },
         // The same epoch once more, on a fresh model, after V8 has finished tiering up the per-step code
         // (PROFILE.md, "which functions V8 still compiles"): not a target, it shows what the warm-up costs.
-        settled() { return { settled_samples_per_s: s.samples / epoch() }; },
+        settled() { return { settled_samples_per_s: s.samples / epoch().seconds }; },
     };
 }
 
