@@ -1,6 +1,6 @@
 // `cairn serve`: serves the built page with the headers that make it cross-origin isolated
 // (COOP/COEP), which the threaded wasm build needs for SharedArrayBuffer, and with validators (ETag) so that a
-// browser revalidates its cached copy instead of downloading and compiling the wasm anew on every visit.
+// browser revalidates its cached copy instead of downloading the wasm anew on every visit.
 #include <httplib.h>
 
 #include <algorithm>
@@ -18,8 +18,8 @@ namespace fs = std::filesystem;
 
 // The validator of a served file: its size and modification time, so a rebuilt file gets a new one. Empty for a
 // path that is not a regular file under root. A browser revalidates every file ("no-cache") and, on 304 Not
-// Modified, keeps its cached copy, and with it the optimized code V8 cached for a wasm module: a returning visit
-// then starts in that code instead of compiling and tiering the module up again.
+// Modified, keeps its cached copy: a returning visit does not download the wasm again. (It still compiles it:
+// Chromium 156 does not cache our modules' compiled code; tests/bench/PROFILE.md, "2026-12-08: the code cache".)
 std::string etag_for(const fs::path& root, const std::string& url_path) {
     std::error_code ec;
     fs::path file = fs::weakly_canonical(root / fs::path(url_path).relative_path(), ec);

@@ -169,7 +169,7 @@ async function runStartup() {
     if (!existsSync(index)) return { error: 'no build/wasm/web/index.html' };
     const page = await browser.newPage();
     // A first visit: the pages are served for revalidation (static_server.mjs, as by `cairn serve`), so without
-    // this a later round would start from the HTTP cache and the wasm code V8 cached in the round before.
+    // this a later round would find the page and its wasm in the HTTP cache, and any code a browser cached with them.
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
