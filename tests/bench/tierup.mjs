@@ -54,8 +54,9 @@ const chrome = spawn('/usr/bin/chromium', ['--headless', '--no-sandbox', '--remo
     '--disable-background-networking', '--disable-component-update', '--no-first-run', `--js-flags=--trace-wasm-compilation-times ${extraJsFlags}`, 'about:blank'],
     { env: { ...process.env, LD_PRELOAD: '/usr/libexec/coreutils/libstdbuf.so', _STDBUF_O: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
 const endpoint = await new Promise((ok) => { let e = ''; chrome.stderr.on('data', (b) => { e += b; const m = e.match(/ws:\/\/\S+/); if (m) ok(m[0]); }); });
-let phase = 'load', rest = '';
-const phases = new Map([['load', { compiles: [] }]]);
+const loadTag = (load) => (loads > 1 ? ` (load ${load})` : '');
+let phase = `load${loadTag(1)}`, rest = '';
+const phases = new Map([[phase, { compiles: [] }]]);
 chrome.stdout.on('data', (b) => {
     const lines = (rest + b).split('\n');
     rest = lines.pop();
@@ -88,9 +89,9 @@ let cacheCounters = null;
 const browser = await chromium.connectOverCDP(endpoint);
 try {
     for (let load = 1; load <= loads; ++load) {
-        const tag = loads > 1 ? ` (load ${load})` : '';
+        const tag = loadTag(load);
         phase = `load${tag}`;
-        phases.set(phase, { compiles: [] });
+        if (!phases.has(phase)) phases.set(phase, { compiles: [] });
         const page = await browser.contexts()[0].newPage();
         await page.goto(`${base}/tests/bench/bench.html`);
         await page.exposeFunction('tierupMark', (p, ms) => {
